@@ -1,0 +1,32 @@
+# The two commands of the README: `make serve` and `make test`. Both set everything up first and are
+# idempotent (a stamp file skips the install when pyproject.toml has not changed).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STORE ?= var/store
+PORT ?= 8123
+HOST ?= 127.0.0.1
+
+.PHONY: setup serve test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 2; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+serve: setup
+	$(VENV)/bin/zitkg serve --store $(STORE) --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check server tests
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

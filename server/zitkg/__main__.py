@@ -1,0 +1,3 @@
+from zitkg.cli import main
+
+main()

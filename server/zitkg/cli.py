@@ -1,0 +1,161 @@
+"""The zitkg command line: thin commands over plain functions (STYLE.md §7).
+
+Exit codes: 0 success (validate: conforms), 1 validate: does not conform, 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zitkg.errors import ZitkgError
+from zitkg.settings import load_settings
+
+_FORMAT_CHOICE = click.Choice(["table", "csv", "json", "tsv", "xml", "turtle", "ntriples", "jsonld", "rdfxml"])
+
+
+def _store_option(func: Any) -> Any:
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder of the on-disk store (default: ZITKG_STORE or var/store).",
+    )(func)
+
+
+def _settings(**overrides: Any) -> Any:
+    try:
+        return load_settings(overrides={k: v for k, v in overrides.items() if v is not None})
+    except ZitkgError as exc:
+        _fail(exc)
+
+
+def _fail(exc: ZitkgError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"hint: {exc.hint}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zitkg")
+def main() -> None:
+    """zitkg — the knowledge graph of "Sieciowanie Związków ZIT w Polsce"."""
+
+
+@main.command()
+@_store_option
+def load(store_path: Path | None) -> None:
+    """Load (or re-load) the bundled ontology, vocabularies, programme data and examples."""
+    from zitkg.bundle import load_bundled
+    from zitkg.store import OxigraphStore
+
+    settings = _settings(store=store_path)
+    try:
+        store = OxigraphStore(settings.store, memory_reads=False)
+        counts = load_bundled(store)
+    except ZitkgError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(ZitkgError(f"cannot open the store at {settings.store}: {exc}", hint="is a server using it?"))
+    for graph, count in counts.items():
+        click.echo(f"{count:8d}  {graph}")
+    click.echo(f"{store.quad_count():8d}  quads in {settings.store}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", help="Language of the messages.")
+@_store_option
+def validate(files: tuple[Path, ...], fmt: str, lang: str, store_path: Path | None) -> None:
+    """Validate Turtle FILES (default: the bundled data) against the SHACL shapes.
+
+    Exit 0 when the data conforms (warnings allowed), 1 when it does not, 2 on an error.
+    """
+    from zitkg import validation
+
+    try:
+        if files:
+            data = validation.parse_files(files)
+            report = validation.validate(
+                data, context=validation.bundled_data_graph(), focus_nodes=validation.described_subjects(data)
+            )
+        else:
+            report = validation.validate(validation.bundled_data_graph())
+    except ZitkgError as exc:
+        _fail(exc)
+    except SyntaxError as exc:  # rdflib's Turtle parser reports line and position in the message
+        _fail(ZitkgError(f"cannot parse: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - rdflib raises several unrelated types for bad input
+        _fail(ZitkgError(f"cannot parse: {type(exc).__name__}: {exc}"))
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    elif fmt == "turtle":
+        click.echo(report.graph.serialize(format="turtle"))
+    else:
+        for result in report.results:
+            message = result.message_pl if lang == "pl" else result.message_en
+            where = f" {result.path}" if result.path else ""
+            value = f" = {result.value}" if result.value else ""
+            click.echo(f"{result.severity:9s} {result.focus_node}{where}{value}\n          {message}")
+        counts = {s: sum(r.severity == s for r in report.results) for s in ("Violation", "Warning", "Info")}
+        verdict = "conforms" if report.conforms else "does not conform"
+        click.echo(f"{verdict}: {counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos")
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=_FORMAT_CHOICE, default="table", help="Output format.")
+@click.option("--timeout", type=float, default=None, help="Time limit in seconds (default: ZITKG_QUERY_TIMEOUT).")
+@_store_option
+def query(query: str, fmt: str, timeout: float | None, store_path: Path | None) -> None:
+    """Run QUERY (SPARQL text or a .rq file) over the published graphs and print the answer."""
+    from zitkg.bundle import ensure_loaded
+    from zitkg.output import render
+    from zitkg.sparql.service import SparqlService
+    from zitkg.store import OxigraphStore
+
+    settings = _settings(store=store_path)
+    text = Path(query).read_text(encoding="utf-8") if query.endswith(".rq") and Path(query).is_file() else query
+    store = None
+    try:
+        if not (settings.store / "CURRENT").exists():
+            store = OxigraphStore(settings.store)
+            ensure_loaded(store)
+        else:
+            store = OxigraphStore(settings.store, read_only=True)
+        service = SparqlService(store, settings.replace(query_workers=1))
+        try:
+            answer = service.query(
+                text, result_format="python", graph_format="python", timeout=timeout
+            )
+        finally:
+            service.close()
+        sys.stdout.write(render(answer, fmt))
+        if answer.truncated:
+            click.echo(f"(cut at {settings.max_rows} rows)", err=True)
+    except ZitkgError as exc:
+        _fail(exc)
+
+
+@main.command()
+@_store_option
+@click.option("--host", default=None, help="Interface to bind (default: ZITKG_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: ZITKG_PORT or 8123).")
+@click.option("--threads", type=int, default=8, show_default=True, help="Request threads.")
+def serve(store_path: Path | None, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the graph over HTTP; loads the bundled data into an empty store first."""
+    from zitkg.server import run
+
+    settings = _settings(store=store_path, host=host, port=port)
+    try:
+        run(settings, threads=threads)
+    except ZitkgError as exc:
+        _fail(exc)

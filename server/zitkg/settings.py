@@ -1,0 +1,121 @@
+"""Settings as one declared table.
+
+Every setting has a name, a type, a default and a help text; the same table feeds the environment
+(``ZITKG_<NAME>``), the CLI options and the docs (a test checks docs/settings.md lists them all).
+An unknown ``ZITKG_*`` variable or a value of the wrong type stops start-up with a hint, because a
+typo in a deployment should fail loudly rather than silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zitkg.errors import ConfigError
+
+ENV_PREFIX = "ZITKG_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store", Path, Path("var/store"), "Folder of the on-disk Oxigraph store (the durable record)."),
+    Setting("host", str, "127.0.0.1", "Interface the web server binds to."),
+    Setting("port", int, 8123, "Port the web server listens on."),
+    Setting("base_iri", str, "https://w3id.org/sieci-zit/", "Base of every IRI the service mints and serves."),
+    Setting("query_timeout", float, 5.0, "Maximum seconds a SPARQL query may run; requests may lower it."),
+    Setting("max_rows", int, 10000, "Maximum rows (or triples) in one SPARQL answer; larger answers are cut."),
+    Setting("query_workers", int, 4, "Worker processes that evaluate queries (each can be ended at the limit)."),
+    Setting("max_body_bytes", int, 2_000_000, "Largest request body accepted, in bytes."),
+    Setting("service_allowlist", str, "", "Comma-separated hosts that SPARQL SERVICE may call (none by default)."),
+    Setting("admin_token", str, "", "Token that allows SPARQL updates on /sparql (empty: updates are refused)."),
+    Setting("load_bundled", bool, True, "Load the bundled data into an empty store on start."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if isinstance(raw, setting.type):
+        return raw
+    text = str(raw).strip()
+    try:
+        if setting.type is bool:
+            lowered = text.lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        return setting.type(text)
+    except ValueError:
+        raise ConfigError(
+            f"setting {setting.name!r} expects {setting.type.__name__}, got {raw!r}",
+            hint=setting.help,
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Path
+    host: str
+    port: int
+    base_iri: str
+    query_timeout: float
+    max_rows: int
+    query_workers: int
+    max_body_bytes: int
+    service_allowlist: str
+    admin_token: str
+    load_bundled: bool
+
+    @property
+    def allowed_service_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.service_allowlist.split(",") if h.strip())
+
+    def replace(self, **changes: Any) -> Settings:
+        return load_settings(environ={}, overrides={**dataclasses.asdict(self), **changes})
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from defaults, then ``ZITKG_*`` variables, then explicit overrides (CLI options)."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in _BY_NAME:
+            if name in _IGNORED_ENV:
+                continue
+            close = difflib.get_close_matches(name, _BY_NAME, n=1)
+            hint = f"did you mean {ENV_PREFIX}{close[0].upper()}?" if close else "see docs/settings.md"
+            raise ConfigError(f"unknown setting {key}", hint=hint)
+        values[name] = _coerce(_BY_NAME[name], raw)
+    for name, raw in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}", hint="see docs/settings.md")
+        if raw is not None:
+            values[name] = _coerce(_BY_NAME[name], raw)
+    if not values["base_iri"].endswith("/"):
+        raise ConfigError("setting 'base_iri' must end with '/'", hint=f"got {values['base_iri']!r}")
+    if values["query_timeout"] <= 0 or values["max_rows"] <= 0 or values["query_workers"] <= 0:
+        raise ConfigError("query_timeout, max_rows and query_workers must be positive")
+    return Settings(**values)
+
+
+# Variables in the ZITKG_ namespace that are not settings of the service (used by the set-up scripts).
+_IGNORED_ENV = frozenset({"venv", "python"})

@@ -1,0 +1,86 @@
+"""Evaluate one query on a pyoxigraph store and write the answer, with the row cap applied.
+
+Runs inside a query worker process (web) or in process (CLI, tests); the same code either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import pyoxigraph as ox
+
+from zitkg.sparql import results
+
+PYTHON = "python"  # answer as Python terms instead of bytes (for the CLI and canned queries)
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    sparql: str
+    result_format: str = "json"  # for SELECT/ASK: a key of results.RESULT_FORMATS, or PYTHON
+    graph_format: str = "turtle"  # for CONSTRUCT/DESCRIBE: a key of results.GRAPH_FORMATS, or PYTHON
+    default_graphs: tuple[str, ...] | None = None  # None: the store's default graph
+    named_graphs: tuple[str, ...] | None = None  # None: every named graph
+    union_default: bool = False
+    substitutions: dict[str, Any] = field(default_factory=dict)
+    max_rows: int = 10000
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    kind: str  # "solutions", "boolean" or "graph"
+    format_key: str
+    body: bytes | None = None
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    triples: tuple[ox.Triple, ...] = ()
+    boolean: bool | None = None
+    truncated: bool = False
+    count: int = 0
+
+
+def _graph_list(iris: tuple[str, ...] | None) -> list[ox.NamedNode | ox.DefaultGraph] | None:
+    if iris is None:
+        return None
+    return [ox.NamedNode(i) for i in iris]
+
+
+def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
+    """Run ``req`` on ``store``; raises SyntaxError for a malformed query (pyoxigraph gives the position)."""
+    kwargs: dict[str, Any] = {}
+    if req.default_graphs is not None:
+        kwargs["default_graph"] = _graph_list(req.default_graphs) or [ox.NamedNode("urn:zitkg:empty")]
+    elif req.union_default:
+        kwargs["use_default_graph_as_union"] = True
+    if req.named_graphs is not None:
+        kwargs["named_graphs"] = _graph_list(req.named_graphs)
+    if req.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in req.substitutions.items()}
+    answer = store.query(req.sparql, base_iri=req.base_iri, **kwargs)
+    if isinstance(answer, ox.QueryBoolean):
+        value = bool(answer)
+        body = None if req.result_format == PYTHON else results.write_boolean(value, req.result_format)
+        return QueryAnswer("boolean", req.result_format, body=body, boolean=value, count=1)
+    if isinstance(answer, ox.QuerySolutions):
+        variables = tuple(v.value for v in answer.variables)
+        rows = [tuple(sol) for sol in islice(answer, req.max_rows + 1)]
+        truncated = len(rows) > req.max_rows
+        rows = rows[: req.max_rows]
+        if req.result_format == PYTHON:
+            return QueryAnswer(
+                "solutions", PYTHON, variables=variables, rows=tuple(rows), truncated=truncated, count=len(rows)
+            )
+        body = results.write_solutions(req.result_format, variables, rows)
+        return QueryAnswer(
+            "solutions", req.result_format, body=body, variables=variables, truncated=truncated, count=len(rows)
+        )
+    triples = list(islice(answer, req.max_rows + 1))
+    truncated = len(triples) > req.max_rows
+    triples = triples[: req.max_rows]
+    if req.graph_format == PYTHON:
+        return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated, count=len(triples))
+    body = results.write_triples(req.graph_format, triples)
+    return QueryAnswer("graph", req.graph_format, body=body, truncated=truncated, count=len(triples))

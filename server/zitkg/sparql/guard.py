@@ -1,0 +1,89 @@
+"""Static checks on SPARQL text before it is evaluated.
+
+pyoxigraph follows SERVICE (and LOAD in updates) to any host, so a public endpoint has to refuse them
+before evaluation: no connection may even be attempted. The check tokenises just enough SPARQL
+(comments, strings, IRIs, PREFIX/BASE) to find the keyword and resolve its target, whatever the case,
+prefixes or relative IRIs used to spell it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from zitkg.errors import Forbidden
+
+_LEXER = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<#(\d+)>", re.IGNORECASE)
+_BASE = re.compile(r"BASE\s*<#(\d+)>", re.IGNORECASE)
+_REMOTE = re.compile(
+    r"(?<![\w:?$])(SERVICE|LOAD)\s+(?:SILENT\s+)?(<#\d+>|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)",
+    re.IGNORECASE,
+)
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Scanned:
+    text: str  # the query with comments and strings blanked and IRIs replaced by <#n>
+    iris: tuple[str, ...]
+
+
+def scan(sparql: str) -> Scanned:
+    iris: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        if match.lastgroup == "iri":
+            iris.append(match.group()[1:-1])
+            return f"<#{len(iris) - 1}>"
+        return " "
+
+    return Scanned(_LEXER.sub(repl, sparql), tuple(iris))
+
+
+def query_form(sparql: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, or None if the text is not a query."""
+    match = _FORM.search(scan(sparql).text)
+    return match.group(1).upper() if match else None
+
+
+def remote_targets(sparql: str) -> list[tuple[str, str]]:
+    """Each SERVICE/LOAD in the text with the IRI it calls ('' when it is a variable or unresolvable)."""
+    scanned = scan(sparql)
+    prefixes = {(m.group(1) or ""): scanned.iris[int(m.group(2))] for m in _PREFIX.finditer(scanned.text)}
+    base_match = _BASE.search(scanned.text)
+    base = scanned.iris[int(base_match.group(1))] if base_match else ""
+    found = []
+    for match in _REMOTE.finditer(scanned.text):
+        keyword, target = match.group(1).upper(), match.group(2)
+        if target.startswith("<#"):
+            iri = urljoin(base, scanned.iris[int(target[2:-1])])
+        elif target[0] in "?$":
+            iri = ""
+        else:
+            prefix, _, local = target.partition(":")
+            iri = prefixes[prefix] + local if prefix in prefixes else ""
+        found.append((keyword, iri))
+    return found
+
+
+def check_remote_calls(sparql: str, allowed_hosts: frozenset[str]) -> None:
+    """Refuse SERVICE and LOAD unless their host is on the allow-list (empty by default)."""
+    for keyword, iri in remote_targets(sparql):
+        host = (urlsplit(iri).hostname or "").lower() if iri else ""
+        if not host or host not in allowed_hosts:
+            shown = iri or "a variable or unresolved IRI"
+            raise Forbidden(
+                f"{keyword} to {shown} is not allowed on this endpoint",
+                hint="federated queries are limited to the hosts in ZITKG_SERVICE_ALLOWLIST"
+                if allowed_hosts
+                else "this endpoint does not call other servers (ZITKG_SERVICE_ALLOWLIST is empty)",
+            )

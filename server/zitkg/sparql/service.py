@@ -1,0 +1,104 @@
+"""The query service behind every read: guards, published graphs only, time limit and row cap."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import threading
+from collections.abc import Sequence
+
+from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
+from zitkg.settings import Settings
+from zitkg.sparql.execute import QueryAnswer, QueryRequest
+from zitkg.sparql.guard import check_remote_calls
+from zitkg.sparql.pool import QueryPool
+from zitkg.store import GraphStore
+
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def syntax_details(message: str) -> dict[str, int] | None:
+    """Line and column from pyoxigraph's message ("error at 1:8: expected ...")."""
+    match = _POSITION.search(message)
+    return {"line": int(match.group(1)), "column": int(match.group(2))} if match else None
+
+
+class SparqlService:
+    def __init__(self, store: GraphStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.pool = QueryPool(store, settings.query_workers)
+        self._published: tuple[int, tuple[str, ...]] = (-1, ())
+        self._published_lock = threading.Lock()
+
+    def published_graphs(self) -> tuple[str, ...]:
+        with self._published_lock:
+            version, graphs = self._published
+            if version != self.store.version:
+                version = self.store.version
+                graphs = tuple(self.store.published_graphs())
+                self._published = (version, graphs)
+            return graphs
+
+    def effective_timeout(self, requested: float | None) -> float:
+        if requested is None:
+            return self.settings.query_timeout
+        if requested <= 0:
+            raise BadRequest("timeout must be a positive number of seconds")
+        return min(requested, self.settings.query_timeout)
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        result_format: str = "json",
+        graph_format: str = "turtle",
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        substitutions: dict | None = None,
+    ) -> QueryAnswer:
+        """Answer a read-only query over the published graphs only."""
+        check_remote_calls(sparql, self.settings.allowed_service_hosts)
+        published = self.published_graphs()
+        allowed = set(published)
+        if default_graph_uris or named_graph_uris:
+            # The protocol's dataset, limited to what is public: an unpublished graph is simply empty here.
+            default = tuple(g for g in default_graph_uris if g in allowed)
+            named = tuple(g for g in named_graph_uris if g in allowed)
+            if not default_graph_uris:
+                default = ()
+        else:
+            default, named = published, published
+        rows = min(max_rows, self.settings.max_rows) if max_rows else self.settings.max_rows
+        request = QueryRequest(
+            sparql=sparql,
+            result_format=result_format,
+            graph_format=graph_format,
+            default_graphs=default,
+            named_graphs=named,
+            substitutions=dict(substitutions or {}),
+            max_rows=rows,
+        )
+        try:
+            return self.pool.run(request, self.effective_timeout(timeout))
+        except QuerySyntaxError as exc:
+            exc.details = syntax_details(exc.message)
+            raise
+
+    def update(self, sparql: str, token: str | None) -> None:
+        expected = self.settings.admin_token
+        if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise Forbidden(
+                "this endpoint is read-only; SPARQL updates need an administrator token",
+                hint="send 'Authorization: Bearer <token>' with the token set in ZITKG_ADMIN_TOKEN",
+            )
+        check_remote_calls(sparql, self.settings.allowed_service_hosts)
+        try:
+            self.store.update(sparql)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}", details=syntax_details(str(exc))) from exc
+
+    def close(self) -> None:
+        self.pool.close()

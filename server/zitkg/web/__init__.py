@@ -1,0 +1,40 @@
+"""Flask application factory: one blueprint per concern, services hung on the app (STYLE.md §1-2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from zitkg.bundle import ensure_loaded
+from zitkg.settings import Settings, load_settings
+from zitkg.sparql.service import SparqlService
+from zitkg.store import GraphStore, OxigraphStore
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> Flask:
+    """Build the web app; opens the store from settings unless one is given, loads bundled data if empty."""
+    settings = settings or load_settings()
+    if store is None:
+        store = OxigraphStore(settings.store)
+    if settings.load_bundled:
+        ensure_loaded(store)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    ext: dict[str, Any] = app.extensions.setdefault("zitkg", {})
+    ext["settings"] = settings
+    ext["store"] = store
+    ext["sparql"] = SparqlService(store, settings)
+
+    from zitkg.web import errors, home, sparql
+
+    errors.init_app(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(sparql.bp)
+    return app
+
+
+def services(app: Flask) -> dict[str, Any]:
+    return app.extensions["zitkg"]

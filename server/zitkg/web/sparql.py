@@ -1,0 +1,200 @@
+"""The SPARQL 1.1 Protocol endpoint: queries over the published graphs; updates only with a token.
+
+Media types are negotiated with werkzeug's Accept parsing; the `format` parameter lets a browser pick
+one by name. Graph forms (CONSTRUCT/DESCRIBE) and solution forms (SELECT/ASK) have their own tables.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+
+from zitkg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from zitkg.sparql import results
+from zitkg.sparql.guard import query_form
+from zitkg.sparql.results import Format
+
+bp = Blueprint("sparql", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept",
+    "Access-Control-Expose-Headers": "Zitkg-Results-Truncated, Zitkg-Row-Limit",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _service():
+    return current_app.extensions["zitkg"]["sparql"]
+
+
+def negotiate(offered: tuple[Format, ...]) -> Format:
+    """Pick a format from `format=` or `Accept`; 406 with the offered list when none fits."""
+    by_key = {f.key: f for f in offered}
+    by_media = {f.media_type: f for f in offered}
+    wanted = request.args.get("format") or request.form.get("format")
+    if wanted:
+        key = results.FORMAT_PARAM_ALIASES.get(wanted.lower(), wanted.lower())
+        key = results.MEDIA_ALIASES.get(key, key) or key
+        if key in by_key:
+            return by_key[key]
+        if key in by_media:
+            return by_media[key]
+        raise NotAcceptable(
+            f"format {wanted!r} is not offered for this query",
+            details={"offered": [f.key for f in offered] + [f.media_type for f in offered]},
+        )
+    accept = request.accept_mimetypes
+    if not accept:
+        return offered[0]
+    candidates = [f.media_type for f in offered] + [
+        m for m, k in results.MEDIA_ALIASES.items() if k in by_key
+    ]
+    best = accept.best_match(candidates)
+    if best is None:
+        raise NotAcceptable(
+            "none of the media types in Accept is offered for this query",
+            details={"offered": [f.media_type for f in offered]},
+        )
+    return by_media.get(best) or by_key[results.MEDIA_ALIASES[best]]
+
+
+def _timeout_param() -> float | None:
+    raw = request.args.get("timeout") or request.form.get("timeout")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadRequest(f"timeout must be a number of seconds, got {raw!r}") from None
+
+
+def _graph_uris(name: str) -> list[str]:
+    return request.args.getlist(name) + request.form.getlist(name)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _read_operation() -> tuple[str | None, str | None]:
+    """(query, update) from the request, as the protocol allows them to arrive."""
+    if request.method == "GET":
+        if "update" in request.args:
+            raise BadRequest("updates must be sent with POST", hint="see the SPARQL 1.1 Protocol, section 2.2")
+        return request.args.get("query"), None
+    mimetype = request.mimetype
+    if mimetype == "application/x-www-form-urlencoded" or mimetype == "multipart/form-data":
+        query, update = request.form.get("query"), request.form.get("update")
+        if query is not None and update is not None:
+            raise BadRequest("send either query or update, not both")
+        if query is None and update is None:
+            raise BadRequest("the form has neither a 'query' nor an 'update' field")
+        return query, update
+    if mimetype == "application/sparql-query":
+        return request.get_data(as_text=True), None
+    if mimetype == "application/sparql-update":
+        return None, request.get_data(as_text=True)
+    raise UnsupportedMediaType(
+        f"POST body of type {mimetype or '(none)'} is not a SPARQL operation",
+        hint="use application/sparql-query, application/sparql-update or application/x-www-form-urlencoded",
+    )
+
+
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204, headers=_CORS)
+    query, update = _read_operation()
+    if update is not None:
+        _service().update(update, _bearer_token())
+        return Response(status=204, headers=_CORS)
+    if query is None:
+        return service_description()
+    if not query.strip():
+        raise BadRequest("the query is empty")
+    form = query_form(query)
+    graph_form = form in {"CONSTRUCT", "DESCRIBE"}
+    chosen = negotiate(results.GRAPH_FORMATS if graph_form else results.RESULT_FORMATS)
+    answer = _service().query(
+        query,
+        result_format=chosen.key if not graph_form else "json",
+        graph_format=chosen.key if graph_form else "turtle",
+        default_graph_uris=_graph_uris("default-graph-uri"),
+        named_graph_uris=_graph_uris("named-graph-uri"),
+        timeout=_timeout_param(),
+    )
+    if answer.format_key != chosen.key:
+        # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
+        return _answer_again(query, answer)
+    return _response(answer.body or b"", chosen, answer.truncated)
+
+
+def _answer_again(query: str, answer) -> Response:
+    offered = results.GRAPH_FORMATS if answer.kind == "graph" else results.RESULT_FORMATS
+    chosen = negotiate(offered)
+    again = _service().query(
+        query,
+        result_format=chosen.key if answer.kind != "graph" else "json",
+        graph_format=chosen.key if answer.kind == "graph" else "turtle",
+        default_graph_uris=_graph_uris("default-graph-uri"),
+        named_graph_uris=_graph_uris("named-graph-uri"),
+        timeout=_timeout_param(),
+    )
+    return _response(again.body or b"", chosen, again.truncated)
+
+
+def _response(body: bytes, chosen: Format, truncated: bool) -> Response:
+    response = Response(body, mimetype=chosen.media_type, headers=_CORS)
+    if chosen.media_type.startswith("text/") or "json" in chosen.media_type or "xml" in chosen.media_type:
+        response.charset = "utf-8"
+        response.headers["Content-Type"] = f"{chosen.media_type}; charset=utf-8"
+    response.headers["Vary"] = "Accept"
+    if truncated:
+        limit = current_app.extensions["zitkg"]["settings"].max_rows
+        response.headers["Zitkg-Results-Truncated"] = "true"
+        response.headers["Zitkg-Row-Limit"] = str(limit)
+        response.headers["Warning"] = f'199 zitkg "results cut at {limit} rows"'
+    return response
+
+
+def service_description() -> Response:
+    """SPARQL 1.1 Service Description of this endpoint (Turtle by default)."""
+    chosen = negotiate(results.GRAPH_FORMATS)
+    service = ox.BlankNode("service")
+    dataset = ox.BlankNode("dataset")
+    default_graph = ox.BlankNode("defaultGraph")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+    def sd(term: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + term)
+
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(request.base_url)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("feature"), sd("BasicFederatedQuery"))
+        if current_app.extensions["zitkg"]["settings"].allowed_service_hosts
+        else None,
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, rdf_type, sd("Graph")),
+    ]
+    for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                 "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
+    for graph in _service().published_graphs():
+        node = ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), node),
+            ox.Triple(node, rdf_type, sd("NamedGraph")),
+            ox.Triple(node, sd("name"), ox.NamedNode(graph)),
+        ]
+    body = results.write_triples(chosen.key, [t for t in triples if t is not None])
+    return _response(body, chosen, truncated=False)

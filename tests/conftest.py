@@ -1,0 +1,135 @@
+"""Fixtures over the real things: an on-disk Oxigraph store, the real server on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from zitkg.bundle import load_bundled
+from zitkg.settings import load_settings
+from zitkg.store import OxigraphStore
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+if not SHARED.is_dir():  # CI clones main elsewhere; the shared folder sits beside the work tree
+    SHARED = Path(os.environ.get("ZITKG_SHARED_DIR", "/work/shared"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared reference folder is missing: {SHARED} (set ZITKG_SHARED_DIR)")
+    return SHARED
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return load_settings(environ={}, overrides={"store": tmp_path / "store", "query_workers": 2})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[OxigraphStore]:
+    """A fresh on-disk store with the bundled data loaded."""
+    s = OxigraphStore(tmp_path / "store")
+    load_bundled(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(settings, store):
+    from zitkg.web import create_app
+
+    application = create_app(settings, store=store)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["zitkg"]["sparql"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen
+    store: Path
+    env: dict[str, str]
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Poll the server until it answers; never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)
+    raise RuntimeError(f"server at {url} did not answer within {timeout} s")
+
+
+def start_server(tmp: Path, **env_settings: str) -> RunningServer:
+    port = free_port()
+    store = tmp / "server-store"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}
+    env.update({f"ZITKG_{k.upper()}": v for k, v in env_settings.items()})
+    with open(tmp / f"server-{port}.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "zitkg", "serve", "--store", str(store), "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+    except RuntimeError:
+        process.kill()
+        raise RuntimeError((tmp / f"server-{port}.log").read_text()[-3000:]) from None
+    return RunningServer(url, process, store, env)
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[RunningServer]:
+    """The real `zitkg serve` on a free port, with a short time limit and a small row cap for the guards."""
+    tmp = tmp_path_factory.mktemp("server")
+    running = start_server(
+        tmp, query_timeout="2", max_rows="500", admin_token="test-admin-token", query_workers="3"
+    )
+    yield running
+    stop_server(running)
