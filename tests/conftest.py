@@ -22,7 +22,7 @@ from zitkg.store import OxigraphStore
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 if not SHARED.is_dir():  # CI clones main elsewhere; the shared folder sits beside the work tree
-    SHARED = Path(os.environ.get("ZITKG_SHARED_DIR", "/work/shared"))
+    SHARED = Path(os.environ.get("SHARED_DIR", "/work/shared"))
 
 
 def free_port() -> int:
@@ -34,7 +34,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.fail(f"the shared reference folder is missing: {SHARED} (set ZITKG_SHARED_DIR)")
+        pytest.fail(f"the shared reference folder is missing: {SHARED} (set SHARED_DIR)")
     return SHARED
 
 

@@ -377,3 +377,22 @@ def test_timeout_parameter_lowers_but_never_raises_the_limit(server):
     resp = get(server, SLOW, timeout="60")
     assert resp.status_code == 503 and time.monotonic() - started < 4
     assert get(server, COUNT, timeout="abc").status_code == 400
+
+
+# --- personal data -----------------------------------------------------------------------------------
+
+def test_contact_data_without_consent_is_not_public(server):
+    """Only e-mails/phones with a matching zit:consentedField reach the endpoint, in any graph."""
+    query = """
+    PREFIX schema: <https://schema.org/>
+    PREFIX zit: <https://w3id.org/sieci-zit/ontology#>
+    SELECT ?expert ?field ?value ?consented WHERE {
+      { ?expert ?field ?value } UNION { GRAPH ?g { ?expert ?field ?value } }
+      VALUES ?field { schema:email schema:telephone }
+      BIND(EXISTS { ?expert zit:consentedField ?field } AS ?consented)
+    }"""
+    rows = get(server, query).json()["results"]["bindings"]
+    assert rows, "the examples hold consented contact data that should be public"
+    assert all(r["consented"]["value"] == "true" for r in rows), rows
+    private = get(server, "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRENDS(STR(?g), '/private')) }").json()
+    assert private["boolean"] is False

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from zitkg import resources
 from zitkg.errors import BadRequest
+from zitkg.privacy import private_graph, split_private
 from zitkg.store import GRAPH_BASE, GraphStore
 
 
@@ -43,10 +44,18 @@ def read_turtle(path: Path) -> list[ox.Triple]:
 
 
 def load_bundled(store: GraphStore) -> dict[str, int]:
-    """Replace every bundled graph in one transaction; loading twice leaves the same store."""
-    graphs = {g.iri: [t for f in g.files for t in read_turtle(f)] for g in bundled_graphs()}
-    store.replace_graphs(graphs, published=True)
-    return {iri: len(triples) for iri, triples in graphs.items()}
+    """Replace every bundled graph in one transaction; loading twice leaves the same store.
+
+    Contact data without consent goes to an unpublished companion graph (see zitkg.privacy).
+    """
+    public: dict[str, list[ox.Triple]] = {}
+    private: dict[str, list[ox.Triple]] = {}
+    for graph in bundled_graphs():
+        public[graph.iri], private[private_graph(graph.iri)] = split_private(
+            t for f in graph.files for t in read_turtle(f)
+        )
+    store.replace_graphs(public, private=private)
+    return {iri: len(triples) for iri, triples in public.items()}
 
 
 def ensure_loaded(store: GraphStore) -> bool:

@@ -6,6 +6,7 @@ Exit codes: 0 success (validate: conforms), 1 validate: does not conform, 2 usag
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -112,37 +113,82 @@ def validate(files: tuple[Path, ...], fmt: str, lang: str, store_path: Path | No
 
 @main.command()
 @click.argument("query")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a library query.")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True, help="Label language.")
 @click.option("--format", "fmt", type=_FORMAT_CHOICE, default="table", help="Output format.")
 @click.option("--timeout", type=float, default=None, help="Time limit in seconds (default: ZITKG_QUERY_TIMEOUT).")
 @_store_option
-def query(query: str, fmt: str, timeout: float | None, store_path: Path | None) -> None:
-    """Run QUERY (SPARQL text or a .rq file) over the published graphs and print the answer."""
+def query(
+    query: str, params: tuple[str, ...], lang: str, fmt: str, timeout: float | None, store_path: Path | None
+) -> None:
+    """Run QUERY over the published graphs: a library query's id (see `zitkg queries`), a .rq file or SPARQL."""
+    from zitkg import resources
     from zitkg.bundle import ensure_loaded
     from zitkg.output import render
+    from zitkg.queries import Registry, bind
     from zitkg.sparql.service import SparqlService
     from zitkg.store import OxigraphStore
 
     settings = _settings(store=store_path)
-    text = Path(query).read_text(encoding="utf-8") if query.endswith(".rq") and Path(query).is_file() else query
-    store = None
+    raw_params = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(ZitkgError(f"--param needs NAME=VALUE, got {item!r}"))
+        raw_params[name] = value
     try:
-        if not (settings.store / "CURRENT").exists():
+        registry = Registry(resources.queries_dir())
+        if (settings.store / "CURRENT").exists():
+            store = OxigraphStore(settings.store, read_only=True)
+        else:
             store = OxigraphStore(settings.store)
             ensure_loaded(store)
-        else:
-            store = OxigraphStore(settings.store, read_only=True)
         service = SparqlService(store, settings.replace(query_workers=1))
         try:
+            substitutions: dict = {}
+            omit: set[str] = set()
+            if re.fullmatch(r"[a-z][a-z0-9-]*", query) and query in {q.id for q in registry}:
+                definition = registry.get(query)
+                text = definition.sparql
+
+                def ask(check: str) -> bool:
+                    return bool(service.query(check, result_format="python").boolean)
+
+                substitutions = bind(definition, raw_params, ask, lang)
+                omit = set(substitutions)
+            else:
+                if raw_params:
+                    _fail(ZitkgError("--param only applies to library queries", hint="see `zitkg queries`"))
+                path = Path(query)
+                text = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
             answer = service.query(
-                text, result_format="python", graph_format="python", timeout=timeout
+                text, result_format="python", graph_format="python", timeout=timeout, substitutions=substitutions
             )
         finally:
             service.close()
-        sys.stdout.write(render(answer, fmt))
+        sys.stdout.write(render(answer, fmt, omit=omit))
         if answer.truncated:
             click.echo(f"(cut at {settings.max_rows} rows)", err=True)
     except ZitkgError as exc:
         _fail(exc)
+
+
+@main.command()
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True)
+def queries(lang: str) -> None:
+    """List the library's queries with their parameters."""
+    from zitkg import resources
+    from zitkg.queries import Registry
+
+    try:
+        registry = Registry(resources.queries_dir())
+    except ZitkgError as exc:
+        _fail(exc)
+    for definition in registry:
+        click.echo(f"{definition.id}: {definition.title[lang]}")
+        for param in definition.params:
+            default = f" (default: {param.default})" if param.default else ""
+            click.echo(f"    --param {param.name}=…  {param.expected}{default}")
 
 
 @main.command()

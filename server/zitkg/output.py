@@ -27,15 +27,22 @@ def table(variables: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> s
     return "\n".join(lines) + f"\n({len(rows)} rows)\n"
 
 
-def render(answer: QueryAnswer, fmt: str) -> str:
+def _drop(answer: QueryAnswer, omit: set[str]) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    keep = [i for i, v in enumerate(answer.variables) if v not in omit]
+    return tuple(answer.variables[i] for i in keep), [tuple(row[i] for i in keep) for row in answer.rows]
+
+
+def render(answer: QueryAnswer, fmt: str, omit: set[str] | None = None) -> str:
+    """Write an answer; ``omit`` drops columns that only echo bound parameters (e.g. ?lang)."""
     if answer.kind == "boolean":
         if fmt in {"table", "turtle", "ntriples", "jsonld", "rdfxml"}:
             return ("yes" if answer.boolean else "no") + "\n"
         return results.write_boolean(bool(answer.boolean), fmt).decode()
     if answer.kind == "solutions":
+        variables, rows = _drop(answer, omit or set())
         if fmt == "table":
-            return table(answer.variables, answer.rows)
+            return table(variables, tuple(rows))
         key = fmt if fmt in {"json", "xml", "csv", "tsv"} else "json"
-        return results.write_solutions(key, answer.variables, answer.rows).decode()
+        return results.write_solutions(key, variables, rows).decode()
     key = fmt if fmt in {"turtle", "ntriples", "jsonld", "rdfxml"} else "turtle"
     return results.write_triples(key, list(answer.triples)).decode()

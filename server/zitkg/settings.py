@@ -99,8 +99,6 @@ def load_settings(
             continue
         name = key[len(ENV_PREFIX) :].lower()
         if name not in _BY_NAME:
-            if name in _IGNORED_ENV:
-                continue
             close = difflib.get_close_matches(name, _BY_NAME, n=1)
             hint = f"did you mean {ENV_PREFIX}{close[0].upper()}?" if close else "see docs/settings.md"
             raise ConfigError(f"unknown setting {key}", hint=hint)
@@ -115,7 +113,3 @@ def load_settings(
     if values["query_timeout"] <= 0 or values["max_rows"] <= 0 or values["query_workers"] <= 0:
         raise ConfigError("query_timeout, max_rows and query_workers must be positive")
     return Settings(**values)
-
-
-# Variables in the ZITKG_ namespace that are not settings of the service (used by the set-up scripts).
-_IGNORED_ENV = frozenset({"venv", "python"})

@@ -31,7 +31,13 @@ class GraphStore(Protocol):
 
     def read_store(self) -> ox.Store: ...
 
-    def replace_graphs(self, graphs: dict[str, Sequence[ox.Triple]], *, published: bool = True) -> None: ...
+    def replace_graphs(
+        self,
+        graphs: dict[str, Sequence[ox.Triple]],
+        *,
+        published: bool = True,
+        private: dict[str, Sequence[ox.Triple]] | None = None,
+    ) -> None: ...
 
     def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
 
@@ -50,15 +56,20 @@ def _nt(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     return str(term)
 
 
-def _replace_update(graphs: dict[str, Sequence[ox.Triple]], published: bool) -> str:
+def _replace_update(
+    graphs: dict[str, Sequence[ox.Triple]], published: bool, private: dict[str, Sequence[ox.Triple]]
+) -> str:
     """One SPARQL update that swaps whole graphs; Oxigraph runs an update in one transaction."""
     parts: list[str] = []
-    for iri, triples in graphs.items():
+    items = [(iri, triples, published) for iri, triples in graphs.items()]
+    items += [(iri, triples, False) for iri, triples in private.items()]
+    for iri, triples, is_public in items:
         parts.append(f"DROP SILENT GRAPH <{iri}>")
         parts.append(f"DELETE DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}")
         body = "\n".join(f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples)
-        parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
-        if published:
+        if triples:
+            parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
+        if is_public:
             parts.append(
                 f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}"
             )
@@ -97,9 +108,18 @@ class OxigraphStore:
     def disk(self) -> ox.Store:
         return self._disk
 
-    def replace_graphs(self, graphs: dict[str, Sequence[ox.Triple]], *, published: bool = True) -> None:
-        """Replace each named graph by the given triples, all in one transaction (re-load never duplicates)."""
-        update = _replace_update(graphs, published)
+    def replace_graphs(
+        self,
+        graphs: dict[str, Sequence[ox.Triple]],
+        *,
+        published: bool = True,
+        private: dict[str, Sequence[ox.Triple]] | None = None,
+    ) -> None:
+        """Replace each named graph by the given triples, all in one transaction (re-load never duplicates).
+
+        ``private`` graphs are written in the same transaction but never published.
+        """
+        update = _replace_update(graphs, published, private or {})
         self._write(update)
 
     def update(self, sparql: str) -> None:
