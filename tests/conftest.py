@@ -19,10 +19,7 @@ from zitkg.bundle import load_bundled
 from zitkg.settings import load_settings
 from zitkg.store import OxigraphStore
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-if not SHARED.is_dir():  # CI clones main elsewhere; the shared folder sits beside the work tree
-    SHARED = Path(os.environ.get("SHARED_DIR", "/work/shared"))
+from shared_paths import shared_root
 
 
 def free_port() -> int:
@@ -33,9 +30,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"the shared reference folder is missing: {SHARED} (set SHARED_DIR)")
-    return SHARED
+    return shared_root()
 
 
 @pytest.fixture

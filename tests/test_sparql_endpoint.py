@@ -396,3 +396,15 @@ def test_contact_data_without_consent_is_not_public(server):
     assert all(r["consented"]["value"] == "true" for r in rows), rows
     private = get(server, "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRENDS(STR(?g), '/private')) }").json()
     assert private["boolean"] is False
+
+
+def test_from_and_from_named_in_the_query_set_the_dataset(server):
+    programme = "https://w3id.org/sieci-zit/graph/programme"
+    practice = f"ASK FROM <{programme}> {{ ?s a <{ZIT}GoodPractice> }}"
+    assert get(server, practice).json()["boolean"] is False
+    named = get(server, f"SELECT DISTINCT ?g FROM NAMED <{programme}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [programme]
+    private = get(server, "ASK FROM <https://w3id.org/sieci-zit/graph/examples/private> { ?s ?p ?o }")
+    assert private.json()["boolean"] is False
+    protocol_wins = get(server, practice, **{"default-graph-uri": "https://w3id.org/sieci-zit/graph/examples"})
+    assert protocol_wins.json()["boolean"] is True

@@ -28,6 +28,9 @@ _REMOTE = re.compile(
     r"(?<![\w:?$])(SERVICE|LOAD)\s+(?:SILENT\s+)?(<#\d+>|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)",
     re.IGNORECASE,
 )
+_FROM = re.compile(
+    r"(?<![\w:?$])FROM\s+(NAMED\s+)?(<#\d+>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE
+)
 _FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -55,24 +58,44 @@ def query_form(sparql: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def remote_targets(sparql: str) -> list[tuple[str, str]]:
-    """Each SERVICE/LOAD in the text with the IRI it calls ('' when it is a variable or unresolvable)."""
-    scanned = scan(sparql)
+def _resolver(scanned: Scanned):
+    """A function turning an IRI placeholder or prefixed name into an absolute IRI ('' if unknown)."""
     prefixes = {(m.group(1) or ""): scanned.iris[int(m.group(2))] for m in _PREFIX.finditer(scanned.text)}
     base_match = _BASE.search(scanned.text)
     base = scanned.iris[int(base_match.group(1))] if base_match else ""
-    found = []
-    for match in _REMOTE.finditer(scanned.text):
-        keyword, target = match.group(1).upper(), match.group(2)
+
+    def resolve(target: str) -> str:
         if target.startswith("<#"):
-            iri = urljoin(base, scanned.iris[int(target[2:-1])])
-        elif target[0] in "?$":
-            iri = ""
-        else:
-            prefix, _, local = target.partition(":")
-            iri = prefixes[prefix] + local if prefix in prefixes else ""
-        found.append((keyword, iri))
-    return found
+            return urljoin(base, scanned.iris[int(target[2:-1])])
+        if target[0] in "?$":
+            return ""
+        prefix, _, local = target.partition(":")
+        return prefixes[prefix] + local if prefix in prefixes else ""
+
+    return resolve
+
+
+def remote_targets(sparql: str) -> list[tuple[str, str]]:
+    """Each SERVICE/LOAD in the text with the IRI it calls ('' when it is a variable or unresolvable)."""
+    scanned = scan(sparql)
+    resolve = _resolver(scanned)
+    return [(m.group(1).upper(), resolve(m.group(2))) for m in _REMOTE.finditer(scanned.text)]
+
+
+def query_dataset(sparql: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The (FROM, FROM NAMED) IRIs the query declares, or None when it declares no dataset.
+
+    A SubSelect cannot carry a dataset clause, so every FROM found here belongs to the query itself.
+    """
+    scanned = scan(sparql)
+    resolve = _resolver(scanned)
+    default: list[str] = []
+    named: list[str] = []
+    for match in _FROM.finditer(scanned.text):
+        (named if match.group(1) else default).append(resolve(match.group(2)))
+    if not default and not named:
+        return None
+    return tuple(default), tuple(named)
 
 
 def check_remote_calls(sparql: str, allowed_hosts: frozenset[str]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest
-from zitkg.sparql.guard import check_remote_calls
+from zitkg.sparql.guard import check_remote_calls, query_dataset
 from zitkg.sparql.pool import QueryPool
 from zitkg.store import GraphStore
 
@@ -69,6 +69,10 @@ class SparqlService:
             named = tuple(g for g in named_graph_uris if g in allowed)
             if not default_graph_uris:
                 default = ()
+        elif (declared := query_dataset(sparql)) is not None:
+            # FROM / FROM NAMED in the query (SPARQL 1.1 Protocol 2.1.4), limited to what is public as well.
+            default = tuple(g for g in declared[0] if g in allowed)
+            named = tuple(g for g in declared[1] if g in allowed)
         else:
             default, named = published, published
         rows = min(max_rows, self.settings.max_rows) if max_rows else self.settings.max_rows
