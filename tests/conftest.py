@@ -128,3 +128,19 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
     )
     yield running
     stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory):
+    """The query library over a store loaded with the bundled data (read-only use)."""
+    from zitkg import resources
+    from zitkg.queries import QueryLibrary, Registry
+    from zitkg.sparql.service import SparqlService
+
+    path = tmp_path_factory.mktemp("library") / "store"
+    store = OxigraphStore(path)
+    load_bundled(store)
+    service = SparqlService(store, load_settings(environ={}, overrides={"store": path, "query_workers": 2}))
+    yield QueryLibrary(Registry(resources.queries_dir()), service)
+    service.close()
+    store.close()

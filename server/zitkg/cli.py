@@ -125,7 +125,7 @@ def query(
     from zitkg import resources
     from zitkg.bundle import ensure_loaded
     from zitkg.output import render
-    from zitkg.queries import Registry, bind
+    from zitkg.queries import QueryLibrary, Registry
     from zitkg.sparql.service import SparqlService
     from zitkg.store import OxigraphStore
 
@@ -145,25 +145,18 @@ def query(
             ensure_loaded(store)
         service = SparqlService(store, settings.replace(query_workers=1))
         try:
-            substitutions: dict = {}
             omit: set[str] = set()
             if re.fullmatch(r"[a-z][a-z0-9-]*", query) and query in {q.id for q in registry}:
-                definition = registry.get(query)
-                text = definition.sparql
-
-                def ask(check: str) -> bool:
-                    return bool(service.query(check, result_format="python").boolean)
-
-                substitutions = bind(definition, raw_params, ask, lang)
-                omit = set(substitutions)
+                _definition, answer, bound = QueryLibrary(registry, service).run(
+                    query, raw_params, lang=lang, timeout=timeout
+                )
+                omit = set(bound)
             else:
                 if raw_params:
                     _fail(ZitkgError("--param only applies to library queries", hint="see `zitkg queries`"))
                 path = Path(query)
                 text = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
-            answer = service.query(
-                text, result_format="python", graph_format="python", timeout=timeout, substitutions=substitutions
-            )
+                answer = service.query(text, result_format="python", graph_format="python", timeout=timeout)
         finally:
             service.close()
         sys.stdout.write(render(answer, fmt, omit=omit))

@@ -288,3 +288,34 @@ def bind(
             raise BadRequest(f"language must be one of {', '.join(LANGUAGES)}; got {lang!r}")
         bound[LANG_VARIABLE] = ox.Literal(lang)
     return bound
+
+
+class QueryLibrary:
+    """Runs library queries by id over a query service: binds and checks parameters, then executes."""
+
+    def __init__(self, registry: Registry, service: Any) -> None:
+        self.registry = registry
+        self.service = service
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.service.query(sparql, result_format="python").boolean)
+
+    def run(
+        self,
+        qid: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        lang: str = "pl",
+        timeout: float | None = None,
+    ) -> tuple[QueryDefinition, Any, dict[str, Any]]:
+        """(definition, answer with Python terms, bound substitutions)."""
+        definition = self.registry.get(qid)
+        substitutions = bind(definition, params or {}, self.ask, lang)
+        answer = self.service.query(
+            definition.sparql,
+            result_format="python",
+            graph_format="python",
+            timeout=timeout,
+            substitutions=substitutions,
+        )
+        return definition, answer, substitutions
