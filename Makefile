@@ -3,7 +3,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json | sha256sum | cut -c1-12)
 STORE ?= var/store
 PORT ?= 8123
 HOST ?= 127.0.0.1
@@ -12,11 +12,12 @@ HOST ?= 127.0.0.1
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 (python3.11 or python3 on PATH)"; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 serve: setup

@@ -14,6 +14,7 @@ from zitkg.sparql.guard import check_remote_calls, query_dataset
 from zitkg.sparql.pool import QueryPool
 from zitkg.store import GraphStore
 
+MIN_TIMEOUT = 0.1
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
@@ -43,8 +44,8 @@ class SparqlService:
     def effective_timeout(self, requested: float | None) -> float:
         if requested is None:
             return self.settings.query_timeout
-        if requested <= 0:
-            raise BadRequest("timeout must be a positive number of seconds")
+        if not requested >= MIN_TIMEOUT:  # also refuses NaN
+            raise BadRequest(f"timeout must be at least {MIN_TIMEOUT} seconds; got {requested}")
         return min(requested, self.settings.query_timeout)
 
     def query(

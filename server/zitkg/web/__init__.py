@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Flask
 
+from zitkg import resources
 from zitkg.bundle import ensure_loaded
+from zitkg.queries import QueryLibrary, Registry
 from zitkg.settings import Settings, load_settings
 from zitkg.sparql.service import SparqlService
 from zitkg.store import GraphStore, OxigraphStore
@@ -27,12 +29,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["settings"] = settings
     ext["store"] = store
     ext["sparql"] = SparqlService(store, settings)
+    ext["library"] = QueryLibrary(Registry(resources.queries_dir()), ext["sparql"])
 
-    from zitkg.web import errors, home, sparql
+    from zitkg.web import api, assets, errors, home, sparql
 
     errors.init_app(app)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(sparql.bp)
+    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp):
+        app.register_blueprint(blueprint)
     return app
 
 

@@ -1,0 +1,191 @@
+"""The OpenAPI 3.1 description, generated from the query headers so that it can never drift from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zitkg import __version__
+from zitkg.queries import LANGUAGES, Parameter, QueryDefinition, Registry
+from zitkg.web.api import GEOMETRY_VARIABLE, MAX_PAGE, describe_geo
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _param_schema(param: Parameter) -> dict[str, Any]:
+    if param.type in {"iri", "concept"}:
+        schema: dict[str, Any] = {"type": "string", "format": "iri"}
+    else:
+        local = (param.datatype or "").rsplit("#", 1)[-1]
+        schema = {"type": "string"}
+        if local == "date":
+            schema["format"] = "date"
+        elif local in {"integer", "int", "long"}:
+            schema = {"type": "integer"}
+    if param.default is not None:
+        schema["default"] = param.default
+    return schema
+
+
+def _results_path(query: QueryDefinition) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "description": f"{p.label['en'] + ': ' if p.label else ''}{p.expected}",
+            "schema": _param_schema(p),
+            **({"example": p.example} if p.example else {}),
+        }
+        for p in query.params
+    ]
+    graph = query.form in {"CONSTRUCT", "DESCRIBE"}
+    formats = (
+        ["turtle", "ntriples", "jsonld", "rdfxml"]
+        if graph
+        else ["json", "sparql-json", "csv", "tsv"] + (["geojson"] if describe_geo(query) else [])
+    )
+    parameters += [
+        {"$ref": "#/components/parameters/lang"},
+        {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": formats}},
+        {"$ref": "#/components/parameters/timeout"},
+    ]
+    if not graph:
+        parameters += [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"}]
+    if graph:
+        content = {m: {"schema": {"type": "string"}} for m in (
+            "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
+    else:
+        content = {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Rows"}},
+            "application/sparql-results+json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "text/tab-separated-values": {"schema": {"type": "string"}},
+        }
+        if describe_geo(query):
+            content["application/geo+json"] = {"schema": {"type": "object"}}
+    return {
+        "get": {
+            "operationId": f"run-{query.id}",
+            "summary": query.title["en"],
+            "description": f"{query.description['en']}\n\n{query.description['pl']}\n\n```sparql\n{query.sparql}```",
+            "tags": list(query.tags[:1]) or ["queries"],
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "The answer", "content": content},
+                "400": _ERROR_RESPONSE,
+                "404": _ERROR_RESPONSE,
+                "406": _ERROR_RESPONSE,
+                "503": _ERROR_RESPONSE,
+            },
+        }
+    }
+
+
+def build_openapi(registry: Registry, server_url: str) -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/queries": {
+            "get": {
+                "operationId": "list-queries",
+                "summary": "The library of mapping questions",
+                "parameters": [{"$ref": "#/components/parameters/lang"}],
+                "responses": {
+                    "200": {"description": "All queries with their metadata",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryList"}}}},
+                    "400": _ERROR_RESPONSE,
+                },
+            }
+        },
+    }
+    for query in registry:
+        paths[f"/api/queries/{query.id}"] = {
+            "get": {
+                "operationId": f"describe-{query.id}",
+                "summary": f"Metadata and SPARQL of: {query.title['en']}",
+                "parameters": [{"$ref": "#/components/parameters/lang"}],
+                "responses": {
+                    "200": {"description": "Metadata",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
+                    "400": _ERROR_RESPONSE,
+                },
+            }
+        }
+        paths[f"/api/queries/{query.id}/results"] = _results_path(query)
+    query_schema = {
+        "type": "object",
+        "required": ["id", "title", "description", "parameters", "results"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "titles": {"type": "object"},
+            "descriptions": {"type": "object"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "form": {"type": "string"},
+            "parameters": {"type": "array", "items": {"type": "object"}},
+            "geo": {"type": "boolean"},
+            "results": {"type": "string"},
+            "sparql": {"type": "string"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "zitkg — mapping questions of „Sieciowanie Związków ZIT w Polsce”",
+            "version": __version__,
+            "description": "Each question of the query library as one call. Answers carry labels in the requested "
+            "language next to IRIs. The SPARQL endpoint itself is at /sparql.",
+            "license": {"name": "CC BY 4.0 (data)", "identifier": "CC-BY-4.0"},
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "parameters": {
+                "lang": {"name": "lang", "in": "query", "required": False,
+                         "description": "Language of labels and texts (default: Accept-Language, then pl)",
+                         "schema": {"type": "string", "enum": list(LANGUAGES)}},
+                "limit": {"name": "limit", "in": "query", "required": False,
+                          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PAGE}},
+                "offset": {"name": "offset", "in": "query", "required": False,
+                           "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
+                "timeout": {"name": "timeout", "in": "query", "required": False,
+                            "description": "Seconds; lowers the server's time limit, never raises it",
+                            "schema": {"type": "number", "minimum": 1, "maximum": 3600}},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["status", "error", "message"],
+                    "properties": {
+                        "status": {"type": "integer"},
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "hint": {"type": "string"},
+                        "details": {},
+                    },
+                },
+                "Rows": {
+                    "type": "object",
+                    "required": ["columns", "rows", "total", "offset", "limit"],
+                    "properties": {
+                        "query": {"type": "string"},
+                        "lang": {"type": "string"},
+                        "columns": {"type": "array", "items": {"type": "string"}},
+                        "rows": {"type": "array", "items": {"type": "object"}},
+                        "total": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "truncated": {"type": "boolean"},
+                    },
+                },
+                "Query": query_schema,
+                "QueryList": {
+                    "type": "object",
+                    "required": ["queries"],
+                    "properties": {"queries": {"type": "array", "items": {"type": "object"}},
+                                   "lang": {"type": "string"}},
+                },
+            },
+        },
+        "x-geometry-variable": GEOMETRY_VARIABLE,
+    }
