@@ -31,10 +31,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["sparql"] = SparqlService(store, settings)
     ext["library"] = QueryLibrary(Registry(resources.queries_dir()), ext["sparql"])
 
-    from zitkg.web import api, assets, errors, home, sparql
+    from zitkg.web import api, assets, errors, home, ld, sparql
 
     errors.init_app(app)
-    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp):
+    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp, ld.bp):
         app.register_blueprint(blueprint)
     return app
 
