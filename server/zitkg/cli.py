@@ -198,3 +198,70 @@ def serve(store_path: Path | None, host: str | None, port: int | None, threads: 
         run(settings, threads=threads)
     except ZitkgError as exc:
         _fail(exc)
+
+
+@main.group()
+def token() -> None:
+    """API tokens of organisations (works while the server runs)."""
+
+
+def _accounts(store_path: Path | None):
+    from zitkg.accounts import Accounts, accounts_path
+
+    settings = _settings(store=store_path)
+    return Accounts(accounts_path(settings.store)), settings
+
+
+@token.command("create")
+@click.option("--org", "organisation", required=True, help="IRI of the ZIT association.")
+@click.option("--role", type=click.Choice(["submitter", "reviewer", "admin"]), default="submitter", show_default=True)
+@click.option("--label", default="", help="A note for whom the token is (shown by `token list`).")
+@_store_option
+def token_create(organisation: str, role: str, label: str, store_path: Path | None) -> None:
+    """Create a token; it is printed once and stored only as a hash."""
+    from zitkg.store import OxigraphStore
+
+    accounts, settings = _accounts(store_path)
+    if (settings.store / "CURRENT").exists():
+        import pyoxigraph as ox
+
+        store = OxigraphStore(settings.store, read_only=True, memory_reads=False)
+        query = (
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+            "SELECT ?org WHERE { GRAPH ?g { ?org a ?c } GRAPH ?o { ?c rdfs:subClassOf* "
+            "<https://w3id.org/sieci-zit/ontology#ZITAssociation> } }"
+        )
+        try:
+            known = any(True for _ in store.read_store().query(query, substitutions={
+                ox.Variable("org"): ox.NamedNode(organisation)}))
+        except ValueError:
+            known = False
+        if not known:
+            _fail(ZitkgError(f"{organisation} is not a ZIT association in the store at {settings.store}",
+                             hint="use an IRI like https://w3id.org/sieci-zit/id/org/bof"))
+    account, secret = accounts.create(organisation, role, label)
+    click.echo(secret)
+    click.echo(f"token {account.token_id} for {organisation} ({role}); keep it safe, it is not shown again",
+               err=True)
+
+
+@token.command("list")
+@_store_option
+def token_list(store_path: Path | None) -> None:
+    """List tokens (never their secrets)."""
+    accounts, _settings_ = _accounts(store_path)
+    for account in accounts.list():
+        state = f"revoked {account.revoked}" if account.revoked else "active"
+        click.echo(f"{account.token_id}  {account.role:9s}  {account.organisation}  {account.created}  {state}"
+                   + (f"  {account.label}" if account.label else ""))
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@_store_option
+def token_revoke(token_id: str, store_path: Path | None) -> None:
+    """Revoke a token by its id (the part after zitkg_)."""
+    accounts, _settings_ = _accounts(store_path)
+    if not accounts.revoke(token_id):
+        _fail(ZitkgError(f"no active token {token_id!r}"))
+    click.echo(f"revoked {token_id}")

@@ -11,6 +11,7 @@ recognised and replaced.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -37,9 +38,14 @@ class GraphStore(Protocol):
         *,
         published: bool = True,
         private: dict[str, Sequence[ox.Triple]] | None = None,
+        extra_update: str = "",
     ) -> None: ...
 
-    def drop_graphs(self, graph_iris: Iterable[str]) -> None: ...
+    def drop_graphs(self, graph_iris: Iterable[str], extra_update: str = "") -> None: ...
+
+    def publish_graphs(
+        self, graph_iris: Iterable[str], unpublish: Iterable[str] = (), extra_update: str = ""
+    ) -> None: ...
 
     def update(self, sparql: str) -> None: ...
 
@@ -56,6 +62,14 @@ def _nt(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     return str(term)
 
 
+def _published_triple(operation: str, iri: str) -> str:
+    return f"{operation} DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}"
+
+
+def _join(*updates: str) -> str:
+    return " ;\n".join(u for u in updates if u.strip())
+
+
 def _replace_update(
     graphs: dict[str, Sequence[ox.Triple]], published: bool, private: dict[str, Sequence[ox.Triple]]
 ) -> str:
@@ -65,15 +79,29 @@ def _replace_update(
     items += [(iri, triples, False) for iri, triples in private.items()]
     for iri, triples, is_public in items:
         parts.append(f"DROP SILENT GRAPH <{iri}>")
-        parts.append(f"DELETE DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}")
+        parts.append(_published_triple("DELETE", iri))
         body = "\n".join(f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples)
         if triples:
             parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
         if is_public:
-            parts.append(
-                f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}"
-            )
+            parts.append(_published_triple("INSERT", iri))
     return " ;\n".join(parts)
+
+
+def open_read_only(path: Path, attempts: int = 8) -> ox.Store:
+    """A read-only view of a store that a running server may be writing to.
+
+    RocksDB allows it, but a compaction can delete a file between listing and opening it; that race
+    is retried, since a fresh attempt sees the new file list.
+    """
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(path))
+        except (OSError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class OxigraphStore:
@@ -82,8 +110,7 @@ class OxigraphStore:
     def __init__(self, path: Path | None, *, memory_reads: bool = True, read_only: bool = False) -> None:
         self.path = path
         if read_only:
-            # A read-only view works while a server holds the store open (RocksDB allows it).
-            self._disk = ox.Store.read_only(str(path))
+            self._disk = open_read_only(path)
         elif path is not None:
             path.mkdir(parents=True, exist_ok=True)
             self._disk = ox.Store(str(path))
@@ -114,27 +141,33 @@ class OxigraphStore:
         *,
         published: bool = True,
         private: dict[str, Sequence[ox.Triple]] | None = None,
+        extra_update: str = "",
     ) -> None:
         """Replace each named graph by the given triples, all in one transaction (re-load never duplicates).
 
-        ``private`` graphs are written in the same transaction but never published.
+        ``private`` graphs are written in the same transaction but never published; ``extra_update``
+        (metadata) joins the same transaction.
         """
-        update = _replace_update(graphs, published, private or {})
-        self._write(update)
+        self._write(_join(_replace_update(graphs, published, private or {}), extra_update))
 
     def update(self, sparql: str) -> None:
         """Apply a SPARQL update (administrators only; the web layer checks the token)."""
         self._write(sparql)
 
-    def drop_graphs(self, graph_iris: Iterable[str]) -> None:
+    def drop_graphs(self, graph_iris: Iterable[str], extra_update: str = "") -> None:
         parts = []
         for iri in graph_iris:
             parts.append(f"DROP SILENT GRAPH <{iri}>")
-            parts.append(
-                f"DELETE DATA {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{_PUBLISHED.value}> <{iri}> }} }}"
-            )
-        if parts:
-            self._write(" ;\n".join(parts))
+            parts.append(_published_triple("DELETE", iri))
+        self._write(_join(" ;\n".join(parts), extra_update))
+
+    def publish_graphs(
+        self, graph_iris: Iterable[str], unpublish: Iterable[str] = (), extra_update: str = ""
+    ) -> None:
+        """Add graphs to (and take others out of) the public dataset, in one transaction."""
+        parts = [_published_triple("DELETE", iri) for iri in unpublish]
+        parts += [_published_triple("INSERT", iri) for iri in graph_iris]
+        self._write(_join(" ;\n".join(parts), extra_update))
 
     def _write(self, update: str) -> None:
         with self.lock:

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Flask
 
 from zitkg import resources
+from zitkg.accounts import Accounts, accounts_path
 from zitkg.bundle import ensure_loaded
 from zitkg.queries import QueryLibrary, Registry
 from zitkg.settings import Settings, load_settings
 from zitkg.sparql.service import SparqlService
 from zitkg.store import GraphStore, OxigraphStore
+from zitkg.submissions import Submissions
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> Flask:
@@ -30,11 +32,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["store"] = store
     ext["sparql"] = SparqlService(store, settings)
     ext["library"] = QueryLibrary(Registry(resources.queries_dir()), ext["sparql"])
+    ext["accounts"] = Accounts(accounts_path(settings.store))
+    ext["submissions"] = Submissions(store, settings.base_iri)
 
-    from zitkg.web import api, assets, errors, home, ld, sparql
+    from zitkg.web import api, assets, errors, home, ld, sparql, submit
 
     errors.init_app(app)
-    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp, ld.bp):
+    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp):
         app.register_blueprint(blueprint)
     return app
 

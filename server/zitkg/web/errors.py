@@ -45,6 +45,12 @@ def render_error(body: dict) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ZitkgError)
     def _zitkg_error(exc: ZitkgError) -> Response:
+        report = getattr(exc, "report", None)
+        if report is not None and request.accept_mimetypes.best_match(
+            ["application/json", "text/turtle"]
+        ) == "text/turtle":
+            # The raw sh:ValidationReport for SHACL tools.
+            return Response(report.graph.serialize(format="turtle"), status=exc.status, mimetype="text/turtle")
         return render_error(error_body(exc.status, exc.code, exc.message, exc.hint, exc.details))
 
     @app.errorhandler(HTTPException)

@@ -1,0 +1,482 @@
+"""Submissions: records sent by ZIT associations, checked, stored in their own graph, then reviewed.
+
+The pipeline is parse → mint IRIs and skolemise → authorise → validate (the submission plus only the
+context it links to) → one transaction. Nothing is stored unless every step passes. Each submission is
+a named graph with PROV metadata in the (unpublished) meta graph; a reviewer's publish adds it to the
+public graphs and writes who sent it and when into the public provenance graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from zitkg import validation
+from zitkg.accounts import Account
+from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType, ZitkgError
+from zitkg.privacy import private_graph, split_private
+from zitkg.store import GRAPH_BASE, META_GRAPH, GraphStore
+
+ZIT = "https://w3id.org/sieci-zit/ontology#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SUBMISSION_GRAPHS = GRAPH_BASE + "submission/"
+PROVENANCE_GRAPH = GRAPH_BASE + "provenance"
+BUNDLED_GRAPHS = tuple(GRAPH_BASE + n for n in ("ontology", "vocabularies", "themes", "programme", "examples"))
+STATUSES = ("pending", "published", "rejected", "superseded")
+
+# Path segment of minted IRIs per class (docs/model.md).
+KIND_OF_CLASS = {
+    "GoodPractice": "practice", "Pilot": "pilot", "Expert": "expert", "ExpertSupport": "support",
+    "IndicatorValue": "result", "Transfer": "transfer", "NetworkActivity": "activity",
+    "StudyVisit": "activity", "Workshop": "activity", "Training": "activity", "Consultation": "activity",
+    "FunctionalUrbanArea": "mof",
+}
+TURTLE_TYPES = {"text/turtle", "application/x-turtle"}
+JSONLD_TYPES = {"application/ld+json", "application/json"}
+
+
+class Unprocessable(ZitkgError):
+    """The data parsed but breaks the shapes: a 422 with every result (and the raw report as Turtle)."""
+
+    status = 422
+    code = "validation-failed"
+
+    def __init__(self, message: str, report: validation.Report) -> None:
+        super().__init__(message, details=report.to_dict())
+        self.report = report
+
+
+class Conflict(ZitkgError):
+    status = 409
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: str
+    iri: str
+    graph: str
+    organisation: str
+    token_id: str
+    status: str
+    created: str
+    version: int
+    media_type: str
+    describes: tuple[str, ...] = ()
+    revision_of: tuple[str, ...] = ()
+    rejection_reason: str | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "iri": self.iri,
+            "graph": self.graph,
+            "organisation": self.organisation,
+            "status": self.status,
+            "created": self.created,
+            "version": self.version,
+            "mediaType": self.media_type,
+            "describes": list(self.describes),
+            "revisionOf": list(self.revision_of),
+            "rejectionReason": self.rejection_reason,
+            "report": self.report,
+        }
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+def json_ld_context(base_iri: str) -> dict[str, Any]:
+    """The published context (/context.jsonld) that makes plain JSON records valid JSON-LD."""
+    return {
+        "@context": {
+            "@base": base_iri + "id/",
+            "@vocab": ZIT,
+            "zit": ZIT,
+            "id": "@id",
+            "type": "@type",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "schema": "https://schema.org/",
+            "dcterms": DCTERMS,
+            "org": "http://www.w3.org/ns/org#",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": XSD,
+            "label": {"@id": "rdfs:label", "@container": "@language"},
+            "description": {"@id": "dcterms:description", "@container": "@language"},
+            "name": "foaf:name",
+            "theme": {"@id": "zit:theme", "@type": "@id"},
+            "lifecycleStatus": {"@id": "zit:lifecycleStatus", "@type": "@id"},
+            "originator": {"@id": "zit:originator", "@type": "@id"},
+            "inNetwork": {"@id": "zit:inNetwork", "@type": "@id"},
+            "pilotOf": {"@id": "zit:pilotOf", "@type": "@id"},
+            "pilotLocation": {"@id": "zit:pilotLocation", "@type": "@id"},
+            "implementedBy": {"@id": "zit:implementedBy", "@type": "@id"},
+            "competence": {"@id": "zit:competence", "@type": "@id"},
+            "horizontalPrinciple": {"@id": "zit:horizontalPrinciple", "@type": "@id"},
+            "budget": {"@id": "zit:budget", "@type": "@id"},
+            "result": {"@id": "zit:result", "@type": "@id"},
+            "indicator": {"@id": "zit:indicator", "@type": "@id"},
+            "consentedField": {"@id": "zit:consentedField", "@type": "@id"},
+            "startDate": {"@id": "schema:startDate", "@type": "xsd:date"},
+            "endDate": {"@id": "schema:endDate", "@type": "xsd:date"},
+            "created": {"@id": "dcterms:created", "@type": "xsd:date"},
+            "date": {"@id": "dcterms:date", "@type": "xsd:date"},
+            "value": {"@id": "schema:value", "@type": "xsd:decimal"},
+            "currency": "schema:currency",
+            "unitCode": "schema:unitCode",
+            "email": "schema:email",
+            "telephone": "schema:telephone",
+        }
+    }
+
+
+def _position_details(message: str) -> dict[str, int] | None:
+    match = re.search(r"(?:line |at |^)(\d+):(\d+)", message) or re.search(r"line (\d+).*?column (\d+)", message)
+    return {"line": int(match.group(1)), "column": int(match.group(2))} if match else None
+
+
+def parse(body: bytes, media_type: str, base_iri: str) -> list[ox.Triple]:
+    """Turtle or JSON-LD into triples; a syntax error is a 400 with the line and column."""
+    if media_type in TURTLE_TYPES:
+        fmt = ox.RdfFormat.TURTLE
+    elif media_type in JSONLD_TYPES:
+        fmt = ox.RdfFormat.JSON_LD
+        try:
+            doc = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+            raise BadRequest(f"JSON-LD is not valid JSON: {exc}", details={"line": line, "column": col}) from None
+        body = json.dumps(_inline_context(doc, base_iri)).encode()
+    else:
+        raise UnsupportedMediaType(
+            f"cannot read a submission of type {media_type or '(none)'}",
+            hint="send text/turtle, application/ld+json or application/json (with /context.jsonld), or text/csv",
+        )
+    try:
+        return [q.triple for q in ox.parse(body, format=fmt, base_iri=base_iri + "id/")]
+    except SyntaxError as exc:
+        raise BadRequest(f"cannot parse the submission: {exc}", details=_position_details(str(exc))) from None
+
+
+def _inline_context(doc: Any, base_iri: str) -> Any:
+    """Replace references to our published context by the context itself (no fetching at run time)."""
+    ours = json_ld_context(base_iri)["@context"]
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "@context":
+                    values = value if isinstance(value, list) else [value]
+                    if any(isinstance(v, str) and v.endswith("/context.jsonld") for v in values):
+                        value = [ours if isinstance(v, str) and v.endswith("/context.jsonld") else v
+                                 for v in values]
+                        value = value[0] if len(value) == 1 else value
+                    elif any(isinstance(v, str) for v in values):
+                        raise BadRequest("remote JSON-LD contexts are not fetched; use /context.jsonld or inline it")
+                out[key] = fix(value) if key != "@context" else value
+            return out
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    if isinstance(doc, dict) and "@context" not in doc:
+        doc = {"@context": ours, **doc}
+    if isinstance(doc, list):
+        doc = {"@context": ours, "@graph": doc}
+    return fix(doc)
+
+
+# --- minting -----------------------------------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    ascii_text = folded.encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:48] or "record"
+
+
+def mint(triples: list[ox.Triple], base_iri: str) -> list[ox.Triple]:
+    """Blank-node records of known classes get readable IRIs; other blank nodes get skolem IRIs."""
+    types: dict[ox.BlankNode, str] = {}
+    labels: dict[ox.BlankNode, str] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode):
+            if t.predicate.value == RDF_TYPE and t.object.value.startswith(ZIT):
+                local = t.object.value[len(ZIT):]
+                if local in KIND_OF_CLASS:
+                    types[t.subject] = KIND_OF_CLASS[local]
+            elif t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#label" and isinstance(
+                t.object, ox.Literal
+            ) and (t.object.language == "pl" or t.subject not in labels):
+                labels[t.subject] = t.object.value
+    names: dict[ox.BlankNode, ox.NamedNode] = {}
+
+    def name(node: ox.BlankNode) -> ox.NamedNode:
+        if node not in names:
+            suffix = secrets.token_hex(3)
+            if node in types:
+                iri = f"{base_iri}id/{types[node]}/{_slug(labels.get(node, types[node]))}-{suffix}"
+            else:
+                iri = f"{base_iri}.well-known/genid/{secrets.token_hex(8)}"
+            names[node] = ox.NamedNode(iri)
+        return names[node]
+
+    def term(value: Any) -> Any:
+        return name(value) if isinstance(value, ox.BlankNode) else value
+
+    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]
+
+
+# --- the store side ------------------------------------------------------------------------------------
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _lit(value: str, datatype: str | None = None) -> str:
+    literal = ox.Literal(value, datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(value)
+    return str(literal)
+
+
+class Submissions:
+    """The submission workflow over a store; knows nothing of HTTP."""
+
+    def __init__(self, store: GraphStore, base_iri: str) -> None:
+        self.store = store
+        self.base_iri = base_iri
+
+    def get(self, sid: str) -> Submission:
+        if not re.fullmatch(r"[0-9a-f]{16}", sid):
+            raise NotFound(f"no submission {sid!r}")
+        iri = ox.NamedNode(f"{self.base_iri}id/submission/{sid}")
+        values: dict[str, list[Any]] = {}
+        for quad in self.store.read_store().quads_for_pattern(iri, None, None, ox.NamedNode(META_GRAPH)):
+            values.setdefault(quad.predicate.value, []).append(quad.object)
+        if not values:
+            raise NotFound(f"no submission {sid!r}")
+        return self._from_values(sid, iri.value, values)
+
+    def _from_values(self, sid: str, iri: str, values: dict[str, list[Any]]) -> Submission:
+        def one(prop: str, default: str = "") -> str:
+            found = values.get(prop)
+            return found[0].value if found else default
+
+        report_text = one(ZIT + "validationReport", "{}")
+        return Submission(
+            id=sid,
+            iri=iri,
+            graph=one(ZIT + "submissionGraph"),
+            organisation=one(PROV + "wasAttributedTo"),
+            token_id=one(ZIT + "tokenId"),
+            status=one(ZIT + "submissionStatus"),
+            created=one(PROV + "generatedAtTime"),
+            version=int(one(ZIT + "version", "1")),
+            media_type=one(DCTERMS + "format"),
+            describes=tuple(sorted(o.value for o in values.get(ZIT + "describes", []))),
+            revision_of=tuple(sorted(o.value for o in values.get(PROV + "wasRevisionOf", []))),
+            rejection_reason=one(ZIT + "rejectionReason") or None,
+            report=json.loads(report_text),
+        )
+
+    def list(self, organisation: str | None = None) -> list[Submission]:
+        submission_type = ox.NamedNode(ZIT + "Submission")
+        meta = ox.NamedNode(META_GRAPH)
+        found = []
+        for quad in self.store.read_store().quads_for_pattern(None, ox.NamedNode(RDF_TYPE), submission_type, meta):
+            sid = quad.subject.value.rsplit("/", 1)[-1]
+            submission = self.get(sid)
+            if organisation is None or submission.organisation == organisation:
+                found.append(submission)
+        return sorted(found, key=lambda s: (s.created, s.id))
+
+    def content(self, submission: Submission) -> bytes:
+        quads = self.store.read_store().quads_for_pattern(None, None, None, ox.NamedNode(submission.graph))
+        return ox.serialize([q.triple for q in quads], format=ox.RdfFormat.TURTLE)
+
+    def owner_of(self, subject: str) -> tuple[str | None, list[Submission]]:
+        """The organisation that owns a resource and the live submissions describing it.
+
+        (None, []) for a new resource; ('', []) for programme data, which no organisation may change.
+        """
+        node = ox.NamedNode(subject)
+        for graph in BUNDLED_GRAPHS:
+            if any(True for _ in self.store.read_store().quads_for_pattern(node, None, None, ox.NamedNode(graph))):
+                return "", []
+        live = []
+        owner = None
+        describes = ox.NamedNode(ZIT + "describes")
+        for quad in self.store.read_store().quads_for_pattern(None, describes, node, ox.NamedNode(META_GRAPH)):
+            submission = self.get(quad.subject.value.rsplit("/", 1)[-1])
+            if submission.status in {"pending", "published"}:
+                live.append(submission)
+                owner = submission.organisation
+        return owner, live
+
+    # the pipeline -------------------------------------------------------------------------------------
+    def prepare(
+        self, body: bytes, media_type: str, account: Account, replacing: Submission | None = None
+    ) -> tuple[list[ox.Triple], validation.Report, list[Submission]]:
+        """Parse, mint, authorise and validate; raises on any failure, stores nothing."""
+        triples = parse(body, media_type, self.base_iri)
+        if not triples:
+            raise BadRequest("the submission holds no statements")
+        triples = mint(triples, self.base_iri)
+        subjects = sorted({t.subject.value for t in triples})
+        revised: dict[str, Submission] = {}
+        for subject in subjects:
+            owner, live = self.owner_of(subject)
+            if owner == "":
+                raise Forbidden(f"{subject} belongs to the programme data and cannot be changed by a submission",
+                                details={"focusNode": subject})
+            if owner is not None and owner != account.organisation:
+                raise Forbidden(f"{subject} belongs to another organisation ({owner})",
+                                hint="you may link to others' records, but describe only your own",
+                                details={"focusNode": subject, "owner": owner})
+            for submission in live:
+                if replacing is None or submission.id != replacing.id:
+                    revised[submission.id] = submission
+        report = self.validate(triples)
+        if not report.conforms:
+            raise Unprocessable(
+                f"the submission breaks {len(report.violations)} rule(s) of the shapes; nothing was stored", report
+            )
+        return triples, report, list(revised.values())
+
+    def validate(self, triples: list[ox.Triple]) -> validation.Report:
+        """Shapes over the submission plus the descriptions of the resources it links to."""
+        data = _to_rdflib(triples)
+        described = {t.subject for t in triples}
+        linked = {t.object for t in triples if isinstance(t.object, ox.NamedNode) and t.object not in described}
+        context_triples = []
+        for node in linked:
+            context_triples += [q.triple for q in self.store.read_store().quads_for_pattern(node, None, None, None)]
+        return validation.validate(data, context=_to_rdflib(context_triples),
+                                   focus_nodes=sorted(s.value for s in described if isinstance(s, ox.NamedNode)))
+
+    def create(self, body: bytes, media_type: str, account: Account) -> Submission:
+        triples, report, revised = self.prepare(body, media_type, account)
+        sid = secrets.token_hex(8)
+        version = 1 + max((s.version for s in revised), default=0)
+        self._write(sid, triples, report, account, media_type, version, revised, replace=False)
+        return self.get(sid)
+
+    def replace(self, sid: str, body: bytes, media_type: str, account: Account) -> Submission:
+        current = self._owned(sid, account)
+        if current.status == "published":
+            raise Conflict("a published submission cannot be replaced; send a new submission (a new version)")
+        triples, report, revised = self.prepare(body, media_type, account, replacing=current)
+        self._write(sid, triples, report, account, media_type, current.version, revised, replace=True)
+        return self.get(sid)
+
+    def _write(
+        self, sid: str, triples: list[ox.Triple], report: validation.Report, account: Account,
+        media_type: str, version: int, revised: list[Submission], *, replace: bool,
+    ) -> None:
+        iri = f"{self.base_iri}id/submission/{sid}"
+        graph = SUBMISSION_GRAPHS + sid
+        public, private = split_private(triples)
+        meta = [
+            f"<{iri}> a <{ZIT}Submission>",
+            f"<{iri}> <{ZIT}submissionGraph> <{graph}>",
+            f"<{iri}> <{PROV}wasAttributedTo> <{account.organisation}>",
+            f"<{iri}> <{ZIT}tokenId> {_lit(account.token_id)}",
+            f"<{iri}> <{ZIT}submissionStatus> \"pending\"",
+            f"<{iri}> <{PROV}generatedAtTime> {_lit(_now(), XSD + 'dateTime')}",
+            f"<{iri}> <{ZIT}version> {_lit(str(version), XSD + 'integer')}",
+            f"<{iri}> <{DCTERMS}format> {_lit(media_type)}",
+            f"<{iri}> <{ZIT}validationReport> {_lit(json.dumps(report.to_dict(), ensure_ascii=False))}",
+        ]
+        meta += [f"<{iri}> <{ZIT}describes> <{s}>" for s in sorted({t.subject.value for t in triples})]
+        meta += [f"<{iri}> <{PROV}wasRevisionOf> <{old.iri}>" for old in revised]
+        drop_meta = f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{iri}> ?p ?o }} }} ;\n" if replace else ""
+        update = (
+            drop_meta
+            + f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ {' . '.join(meta)} }} }}"
+        )
+        self.store.replace_graphs({graph: public}, published=False, private={private_graph(graph): private},
+                                  extra_update=update)
+
+    def _owned(self, sid: str, account: Account) -> Submission:
+        submission = self.get(sid)
+        if submission.organisation != account.organisation and account.role != "admin":
+            raise Forbidden("this submission belongs to another organisation")
+        return submission
+
+    def visible_to(self, sid: str, account: Account) -> Submission:
+        submission = self.get(sid)
+        if submission.organisation != account.organisation and not account.is_reviewer:
+            raise Forbidden("this submission belongs to another organisation")
+        return submission
+
+    def delete(self, sid: str, account: Account) -> None:
+        submission = self._owned(sid, account)
+        if submission.status == "published":
+            raise Conflict("a published submission cannot be deleted; ask a reviewer")
+        update = f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> ?p ?o }} }}"
+        self.store.drop_graphs([submission.graph, private_graph(submission.graph)], extra_update=update)
+
+    def _set_status(self, submission: Submission, status: str, extra: Iterable[str] = ()) -> str:
+        return (
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> <{ZIT}submissionStatus> ?s }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> <{ZIT}submissionStatus> \"{status}\" "
+            + "".join(f" . {e}" for e in extra) + " } }"
+        )
+
+    def publish(self, sid: str, account: Account) -> Submission:
+        if not account.is_reviewer:
+            raise Forbidden("publishing needs a reviewer token")
+        submission = self.get(sid)
+        if submission.status != "pending":
+            raise Conflict(f"only a pending submission can be published; this one is {submission.status}")
+        updates = [self._set_status(submission, "published")]
+        provenance = [
+            f"<{submission.iri}> a <{PROV}Entity>",
+            f"<{submission.iri}> <{PROV}wasAttributedTo> <{submission.organisation}>",
+            f"<{submission.iri}> <{PROV}generatedAtTime> {_lit(submission.created, XSD + 'dateTime')}",
+            f"<{submission.iri}> <{ZIT}submissionGraph> <{submission.graph}>",
+            f"<{submission.iri}> <{ZIT}version> {_lit(str(submission.version), XSD + 'integer')}",
+        ]
+        provenance += [f"<{submission.iri}> <{PROV}wasRevisionOf> <{r}>" for r in submission.revision_of]
+        updates.append(f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ {' . '.join(provenance)} }} }}")
+        unpublish = []
+        for old_iri in submission.revision_of:
+            old = self.get(old_iri.rsplit("/", 1)[-1])
+            if old.status == "published":
+                updates.append(self._set_status(old, "superseded"))
+                unpublish.append(old.graph)
+        self.store.publish_graphs([submission.graph, PROVENANCE_GRAPH], unpublish=unpublish,
+                                  extra_update=" ;\n".join(updates))
+        return self.get(sid)
+
+    def reject(self, sid: str, account: Account, reason: str) -> Submission:
+        if not account.is_reviewer:
+            raise Forbidden("rejecting needs a reviewer token")
+        if not reason.strip():
+            raise BadRequest("a rejection needs a reason", details={"field": "reason"})
+        submission = self.get(sid)
+        if submission.status != "pending":
+            raise Conflict(f"only a pending submission can be rejected; this one is {submission.status}")
+        update = self._set_status(submission, "rejected", [f"<{submission.iri}> <{ZIT}rejectionReason> {_lit(reason)}"])
+        self.store.update(update)
+        return self.get(sid)
+
+
+def _to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
+    graph = Graph()
+    text = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+    if text:
+        graph.parse(data=text, format="nt")
+    return graph

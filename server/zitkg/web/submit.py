@@ -1,0 +1,122 @@
+"""The submissions API: ZIT associations send records, reviewers publish or reject them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, json, request, url_for
+
+from zitkg.accounts import Account
+from zitkg.errors import BadRequest
+from zitkg.submissions import Submission, Submissions, json_ld_context
+
+bp = Blueprint("submit", __name__)
+
+
+def _submissions() -> Submissions:
+    return current_app.extensions["zitkg"]["submissions"]
+
+
+def _account() -> Account:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    return current_app.extensions["zitkg"]["accounts"].authenticate(token)
+
+
+def _json(data: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, mimetype="application/json",
+                    headers=headers or {})
+
+
+def _body() -> tuple[bytes, str]:
+    return request.get_data(), request.mimetype
+
+
+def _with_links(submission: Submission) -> dict:
+    data = submission.to_dict()
+    data["links"] = {
+        "self": url_for("submit.show", sid=submission.id, _external=True),
+        "publish": url_for("submit.publish", sid=submission.id, _external=True),
+        "reject": url_for("submit.reject", sid=submission.id, _external=True),
+    }
+    return data
+
+
+@bp.post("/api/submissions")
+def create() -> Response:
+    account = _account()
+    body, media_type = _body()
+    submission = _submissions().create(body, media_type, account)
+    location = url_for("submit.show", sid=submission.id, _external=True)
+    return _json(_with_links(submission), 201, {"Location": location})
+
+
+@bp.get("/api/submissions")
+def index() -> Response:
+    account = _account()
+    organisation = None if account.is_reviewer else account.organisation
+    status = request.args.get("status")
+    items = [s for s in _submissions().list(organisation) if status is None or s.status == status]
+    return _json({"submissions": [_with_links(s) for s in items]})
+
+
+@bp.get("/api/submissions/<sid>")
+def show(sid: str) -> Response:
+    account = _account()
+    submissions = _submissions()
+    submission = submissions.visible_to(sid, account)
+    if request.accept_mimetypes.best_match(["application/json", "text/turtle"]) == "text/turtle":
+        return Response(submissions.content(submission), mimetype="text/turtle")
+    data = _with_links(submission)
+    data["content"] = submissions.content(submission).decode()
+    return _json(data)
+
+
+@bp.put("/api/submissions/<sid>")
+def replace(sid: str) -> Response:
+    account = _account()
+    body, media_type = _body()
+    return _json(_with_links(_submissions().replace(sid, body, media_type, account)))
+
+
+@bp.delete("/api/submissions/<sid>")
+def delete(sid: str) -> Response:
+    _submissions().delete(sid, _account())
+    return Response(status=204)
+
+
+@bp.post("/api/submissions/<sid>/publish")
+def publish(sid: str) -> Response:
+    return _json(_with_links(_submissions().publish(sid, _account())))
+
+
+@bp.post("/api/submissions/<sid>/reject")
+def reject(sid: str) -> Response:
+    account = _account()
+    payload = request.get_json(silent=True) if request.is_json else None
+    reason = (payload or {}).get("reason") if isinstance(payload, dict) else request.form.get("reason")
+    if not isinstance(reason, str):
+        raise BadRequest("send the reason as JSON {\"reason\": \"…\"} or a form field 'reason'",
+                         details={"field": "reason"})
+    return _json(_with_links(_submissions().reject(sid, account, reason)))
+
+
+@bp.get("/context.jsonld")
+def context() -> Response:
+    base = current_app.extensions["zitkg"]["settings"].base_iri
+    response = Response(json.dumps(json_ld_context(base), ensure_ascii=False, indent=1),
+                        mimetype="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/api/admin/store")
+def store_state() -> Response:
+    """Quad count and every graph, published or not (administrators, for operations and checks)."""
+    account = _account()
+    if account.role != "admin":
+        from zitkg.errors import Forbidden
+
+        raise Forbidden("this needs an admin token")
+    ext = current_app.extensions["zitkg"]
+    store = ext["store"]
+    return _json({"quads": store.quad_count(), "graphs": store.named_graphs(),
+                  "published": store.published_graphs(), "version": store.version})
