@@ -338,3 +338,64 @@ def _children(pid: int) -> list[int]:
     except FileNotFoundError:
         return []
     return direct + [g for c in direct for g in _children(c)]
+
+
+CSV_HEADER = "type,key,label_pl,label_en,description_pl,description_en,theme,status,originator,network,created," \
+             "practice,mof,organisation,start,end,budget_pln\n"
+
+
+def test_csv_template_with_a_practice_and_its_pilot(srv):
+    template = requests.get(srv.url + "/api/submissions/template.csv", timeout=10)
+    assert template.text.splitlines()[0].startswith("type,key,label_pl")
+    columns = requests.get(srv.url + "/api/submissions/template", timeout=10).json()["columns"]
+    assert all(c["pl"] and c["en"] for c in columns)
+    body = CSV_HEADER + (
+        "practice,P1,Wspólny audyt energetyczny szkół,Joint energy audit of schools,Audyt szkół w gminach MOF.,"
+        "An audit of schools in the FUA municipalities.,energy-efficiency,piloted,bof,co4energy,2025-09-15,,,,,,\n"
+        "pilot,,Pilotaż audytu – MOF Białegostoku,Audit pilot – Białystok FUA,Pilotaż.,A pilot.,,,,co4energy,,"
+        "P1,bialystok,bof,2025-10-01,2026-03-31,45000.00\n"
+    )
+    resp = submit(srv, body.encode(), srv.tokens["bof"], "text/csv")
+    assert resp.status_code == 201, resp.text
+    describes = resp.json()["describes"]
+    assert any("/practice/wspolny-audyt-energetyczny-szkol" in d for d in describes)
+    assert any("/pilot/pilotaz-audytu" in d for d in describes)
+
+
+def test_xlsx_template_downloads_with_documented_columns(srv):
+    import io
+
+    import openpyxl
+
+    resp = requests.get(srv.url + "/api/submissions/template.xlsx", timeout=10)
+    book = openpyxl.load_workbook(io.BytesIO(resp.content))
+    assert [c.value for c in book["records"][1]][:3] == ["type", "key", "label_pl"]
+    docs = list(book["kolumny-columns"].iter_rows(values_only=True))
+    assert docs[1][0] == "type" and docs[1][1] and docs[1][2]
+
+
+def test_csv_with_three_bad_rows_reports_all_three(srv):
+    before = store_state(srv)
+    good = ("practice,,Dobra praktyka,Good practice,Opis.,Description.,climate,proposed,bof,,2025-09-15,,,,,,\n")
+    body = CSV_HEADER + good + (
+        "practice,,Bez tematu,No theme,Opis.,Description.,,proposed,bof,,2025-09-15,,,,,,\n"
+        "practice,,Zły etap,Bad stage,Opis.,Description.,climate,invented-stage,bof,,2025-09-15,,,,,,\n"
+        "practice,,Bez autora,No originator,Opis.,Description.,climate,proposed,,,2025-09-15,,,,,,\n"
+    )
+    resp = submit(srv, body.encode(), srv.tokens["bof"], "text/csv")
+    assert resp.status_code == 422
+    violations = [r for r in resp.json()["details"]["results"] if r["severity"] == "Violation"]
+    assert {(r["row"], r["column"]) for r in violations} == {(3, "theme"), (4, "status"), (5, "originator")}
+    assert store_state(srv) == before
+
+
+def test_csv_unreadable_cells_are_400_with_row_and_column(srv):
+    body = CSV_HEADER + (
+        "practice,,A,A,,,climate,proposed,bof,,15.09.2025,,,,,,\n"
+        "inventory,,B,B,,,,,,,,,,,,,\n"
+        "pilot,,C,C,,,,,,,,nope nope,bialystok,bof,2025-10-01,2026-01-01,12x\n"
+    )
+    resp = submit(srv, body.encode(), srv.tokens["bof"], "text/csv")
+    assert resp.status_code == 400
+    places = {(e["row"], e["column"]) for e in resp.json()["details"]["errors"]}
+    assert places == {(2, "created"), (3, "type"), (4, "practice"), (4, "budget_pln")}

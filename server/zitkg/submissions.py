@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,9 @@ from rdflib import Graph
 
 from zitkg import validation
 from zitkg.accounts import Account
+from zitkg.csv_template import parse_csv
 from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType, ZitkgError
+from zitkg.naming import slug
 from zitkg.privacy import private_graph, split_private
 from zitkg.store import GRAPH_BASE, META_GRAPH, GraphStore
 
@@ -44,6 +45,7 @@ KIND_OF_CLASS = {
     "FunctionalUrbanArea": "mof",
 }
 TURTLE_TYPES = {"text/turtle", "application/x-turtle"}
+TABLE_TYPES = {"text/csv", "application/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 JSONLD_TYPES = {"application/ld+json", "application/json"}
 
 
@@ -53,8 +55,8 @@ class Unprocessable(ZitkgError):
     status = 422
     code = "validation-failed"
 
-    def __init__(self, message: str, report: validation.Report) -> None:
-        super().__init__(message, details=report.to_dict())
+    def __init__(self, message: str, report: validation.Report, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details or report.to_dict())
         self.report = report
 
 
@@ -163,7 +165,7 @@ def parse(body: bytes, media_type: str, base_iri: str) -> list[ox.Triple]:
     else:
         raise UnsupportedMediaType(
             f"cannot read a submission of type {media_type or '(none)'}",
-            hint="send text/turtle, application/ld+json or application/json (with /context.jsonld), or text/csv",
+            hint="send text/turtle, application/ld+json, application/json (with /context.jsonld), text/csv or .xlsx",
         )
     try:
         return [q.triple for q in ox.parse(body, format=fmt, base_iri=base_iri + "id/")]
@@ -202,12 +204,6 @@ def _inline_context(doc: Any, base_iri: str) -> Any:
 
 # --- minting -----------------------------------------------------------------------------------------
 
-def _slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    ascii_text = folded.encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:48] or "record"
-
-
 def mint(triples: list[ox.Triple], base_iri: str) -> list[ox.Triple]:
     """Blank-node records of known classes get readable IRIs; other blank nodes get skolem IRIs."""
     types: dict[ox.BlankNode, str] = {}
@@ -228,7 +224,7 @@ def mint(triples: list[ox.Triple], base_iri: str) -> list[ox.Triple]:
         if node not in names:
             suffix = secrets.token_hex(3)
             if node in types:
-                iri = f"{base_iri}id/{types[node]}/{_slug(labels.get(node, types[node]))}-{suffix}"
+                iri = f"{base_iri}id/{types[node]}/{slug(labels.get(node, types[node]))}-{suffix}"
             else:
                 iri = f"{base_iri}.well-known/genid/{secrets.token_hex(8)}"
             names[node] = ox.NamedNode(iri)
@@ -330,7 +326,8 @@ class Submissions:
         self, body: bytes, media_type: str, account: Account, replacing: Submission | None = None
     ) -> tuple[list[ox.Triple], validation.Report, list[Submission]]:
         """Parse, mint, authorise and validate; raises on any failure, stores nothing."""
-        triples = parse(body, media_type, self.base_iri)
+        records = parse_csv(body, media_type, self.base_iri) if media_type in TABLE_TYPES else None
+        triples = records.triples if records else parse(body, media_type, self.base_iri)
         if not triples:
             raise BadRequest("the submission holds no statements")
         triples = mint(triples, self.base_iri)
@@ -349,9 +346,14 @@ class Submissions:
                 if replacing is None or submission.id != replacing.id:
                     revised[submission.id] = submission
         report = self.validate(triples)
+        details = report.to_dict()
+        if records is not None:  # say where in the spreadsheet each result belongs
+            for result in details["results"]:
+                result.update(records.place(result["focusNode"], result["path"]))
         if not report.conforms:
             raise Unprocessable(
-                f"the submission breaks {len(report.violations)} rule(s) of the shapes; nothing was stored", report
+                f"the submission breaks {len(report.violations)} rule(s) of the shapes; nothing was stored",
+                report, details,
             )
         return triples, report, list(revised.values())
 

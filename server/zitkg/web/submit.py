@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 
+from zitkg import csv_template
 from zitkg.accounts import Account
 from zitkg.errors import BadRequest
 from zitkg.submissions import Submission, Submissions, json_ld_context
@@ -97,6 +98,30 @@ def reject(sid: str) -> Response:
         raise BadRequest("send the reason as JSON {\"reason\": \"…\"} or a form field 'reason'",
                          details={"field": "reason"})
     return _json(_with_links(_submissions().reject(sid, account, reason)))
+
+
+@bp.get("/api/submissions/template.csv")
+def template_csv() -> Response:
+    response = Response(csv_template.template_csv(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="zitkg-template.csv"'
+    return response
+
+
+@bp.get("/api/submissions/template.xlsx")
+def template_xlsx() -> Response:
+    response = Response(csv_template.template_xlsx(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = 'attachment; filename="zitkg-template.xlsx"'
+    return response
+
+
+@bp.get("/api/submissions/template")
+def template_columns() -> Response:
+    """The template's columns, documented in Polish and English."""
+    return _json({"columns": [{"name": c.name, "pl": c.pl, "en": c.en, "appliesTo": list(c.applies)}
+                              for c in csv_template.COLUMNS],
+                  "csv": url_for("submit.template_csv", _external=True),
+                  "xlsx": url_for("submit.template_xlsx", _external=True)})
 
 
 @bp.get("/context.jsonld")
