@@ -7,14 +7,16 @@ submission's cost does not grow with the whole graph.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pyshacl
-from rdflib import RDF, SH, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.paths import Path as RdfPath
+from rdflib.term import Node
 
 from zitkg import resources
 from zitkg.bundle import bundled_graphs
@@ -136,6 +138,61 @@ def report_from_graph(report: Graph) -> Report:
     return Report(conforms=conforms, results=tuple(results), graph=report)
 
 
+TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+def focus_shapes(shapes: Graph, data: Graph, nodes: set[Node]) -> Graph:
+    """A copy of ``shapes`` whose targets are narrowed to those of ``nodes`` they select in ``data``.
+
+    Results for a focus node do not depend on other focus nodes, so validating with these shapes gives
+    exactly the results of a full validation whose focus node is in ``nodes``. (pySHACL's own
+    ``focus_nodes`` option is not usable: it also filters the value nodes of sh:node, sh:or,
+    sh:qualifiedValueShape etc., so for example a label in the wrong language passes.)
+    """
+    narrowed = Graph()
+    narrowed += shapes
+    for shape in {shape for predicate in TARGETS for shape in shapes.subjects(predicate, None)}:
+        focus: set[Node] = set()
+        for cls in shapes.objects(shape, SH.targetClass):
+            classes = set(data.transitive_subjects(RDFS.subClassOf, cls))
+            focus |= {n for n in nodes if any((n, RDF.type, c) in data for c in classes)}
+        for predicate in shapes.objects(shape, SH.targetSubjectsOf):
+            focus |= {n for n in nodes if (n, predicate, None) in data}
+        for predicate in shapes.objects(shape, SH.targetObjectsOf):
+            focus |= {n for n in nodes if (None, predicate, n) in data}
+        focus |= set(shapes.objects(shape, SH.targetNode)) & nodes
+        for predicate in TARGETS:
+            narrowed.remove((shape, predicate, None))
+        for node in focus:
+            narrowed.add((shape, SH.targetNode, node))
+    return narrowed
+
+
+def template_pattern(template: str) -> re.Pattern[str]:
+    """A regex matching ``template`` with each ``{?var}``/``{$var}`` filled in by anything."""
+    parts = re.split(r"\{[?$]\w+\}", template)
+    return re.compile("(.*?)".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+def restore_message_languages(report: Graph, shapes: Graph) -> Graph:
+    """Give SPARQL-based result messages back the language of the sh:message they came from.
+
+    pySHACL 0.40 fills ``{?var}`` into a SPARQL constraint's messages and returns plain literals,
+    dropping the ``@pl``/``@en`` tags; each message is matched to its template to restore the tag.
+    """
+    for result in set(report.subjects(SH.sourceConstraintComponent, SH.SPARQLConstraintComponent)):
+        constraint = report.value(result, SH.sourceConstraint)
+        messages = shapes.objects(constraint, SH.message)
+        templates = [m for m in messages if isinstance(m, Literal) and m.language]
+        for message in list(report.objects(result, SH.resultMessage)):
+            if not isinstance(message, Literal) or message.language:
+                continue
+            for template in templates:
+                if template_pattern(str(template)).fullmatch(str(message)):
+                    report.remove((result, SH.resultMessage, message))
+                    report.add((result, SH.resultMessage, Literal(str(message), lang=template.language)))
+                    break
+    return report
+
+
 def validate(data: Graph, *, context: Graph | None = None, focus_nodes: Iterable[object] | None = None) -> Report:
     """Validate ``data`` (plus ``context`` for what it links to) against the bundled shapes.
 
@@ -146,18 +203,19 @@ def validate(data: Graph, *, context: Graph | None = None, focus_nodes: Iterable
     for source in (data, vocabulary_graph(), context or Graph()):
         for triple in source:
             graph.add(triple)
-    focus = [URIRef(str(n)) for n in focus_nodes] if focus_nodes is not None else None
-    if focus == []:
-        return Report(conforms=True, results=(), graph=Graph())
+    shapes = shapes_graph()
+    if focus_nodes is not None:
+        # Narrow the targets rather than use pySHACL's focus_nodes, which also filters value nodes.
+        focus = {n if isinstance(n, URIRef | BNode) else URIRef(str(n)) for n in focus_nodes}
+        if not focus:
+            return Report(conforms=True, results=(), graph=Graph())
+        shapes = focus_shapes(shapes, graph, focus)
     _conforms, report_graph, _text = pyshacl.validate(
-        graph,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        allow_warnings=True,
-        allow_infos=True,
-        focus_nodes=focus,
+        graph, shacl_graph=shapes, inference="none", allow_warnings=True, allow_infos=True
     )
-    return report_from_graph(report_graph)
+    if not isinstance(report_graph, Graph):  # pySHACL returns a failure object for a broken shape
+        raise TypeError(f"validation did not run: {report_graph}")
+    return report_from_graph(restore_message_languages(report_graph, shapes))
 
 
 def described_subjects(data: Graph) -> list[URIRef]:
