@@ -112,8 +112,41 @@ def test_html_escapes_data(web, ld_app):
 def test_ontology_iri_and_terms(web):
     page = web.get("/ontology").get_data(as_text=True)
     assert 'id="CooperationNetwork"' in page and "Sieć współpracy" in page
+    assert "Cooperation network" in web.get("/ontology?lang=en").get_data(as_text=True)
     turtle = web.get("/ontology", headers={"Accept": "text/turtle"})
     graph = Graph().parse(data=turtle.data, format="turtle")
     assert (URIRef(ZIT + "CooperationNetwork"), None, None) in graph
     assert web.get("/ontology.jsonld").mimetype == "application/ld+json"
     assert web.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_ontology_page_anchors_every_term(web):
+    from rdflib import OWL, RDF
+
+    from zitkg.validation import vocabulary_graph
+
+    page = web.get("/ontology").get_data(as_text=True)
+    vocab = vocabulary_graph()
+    terms = {t for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+             for t in vocab.subjects(RDF.type, kind) if str(t).startswith(ZIT)}
+    missing = sorted(str(t) for t in terms if f'id="{str(t)[len(ZIT):]}"' not in page)
+    assert len(terms) > 60 and missing == []
+
+
+def test_codebook_covers_every_shaped_class_and_field(web):
+    from rdflib import SH
+
+    from zitkg.validation import shapes_graph
+
+    page = web.get("/codebook").get_data(as_text=True)
+    shapes = shapes_graph()
+    for cls in set(shapes.objects(None, SH.targetClass)):
+        assert f'href="{cls}"' in page or str(cls) in page, cls
+    for shape in shapes.subjects(SH.targetClass, None):
+        for prop in shapes.objects(shape, SH.property):
+            path = shapes.value(prop, SH.path)
+            if isinstance(path, URIRef):
+                assert str(path) in page, path
+    assert "Praktyka musi mieć co najmniej jeden obszar tematyczny" in page
+    english = web.get("/codebook?lang=en").get_data(as_text=True)
+    assert "A practice must have at least one thematic area" in english

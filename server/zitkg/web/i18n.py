@@ -26,6 +26,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "switch": {"pl": "English", "en": "Polski"},
     "sparql": {"pl": "Punkt dostępowy SPARQL", "en": "SPARQL endpoint"},
     "api": {"pl": "API pytań", "en": "Questions API"},
+    "codebook": {"pl": "Słownik danych (codebook)", "en": "Codebook"},
+    "codebook_intro": {"pl": "Dla każdej klasy: pola, które są wymagane, dozwolone wartości i komunikaty walidacji, które może zobaczyć zgłaszający. Strona powstaje z kształtów SHACL.",
+                       "en": "For each class: its fields, which are required, the allowed values and the validation messages a submitter may see. The page is generated from the SHACL shapes."},
+    "field": {"pl": "Pole", "en": "Field"},
+    "required": {"pl": "Wymagane", "en": "Required"},
+    "yes": {"pl": "tak", "en": "yes"},
+    "no": {"pl": "nie", "en": "no"},
+    "allowed": {"pl": "Dozwolone wartości", "en": "Allowed values"},
+    "messages": {"pl": "Komunikaty", "en": "Messages"},
+    "rules": {"pl": "Reguły dla całego rekordu", "en": "Rules for the whole record"},
+    "severity": {"pl": "Waga", "en": "Severity"},
 }
 
 # Where a statement comes from, by the last segment of its named graph.

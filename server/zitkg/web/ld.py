@@ -7,10 +7,10 @@ format as `Accept` does.
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from zitkg.describe import Description, describe
+from zitkg.ontology_docs import codebook, ontology_html
 from zitkg.errors import NotAcceptable, NotFound
 from zitkg.sparql import results
 from zitkg.web.i18n import GRAPH_NAMES, text, ui_language
@@ -99,25 +99,10 @@ def resource(path: str) -> Response:
     return response
 
 
-_ONTOLOGY_TERMS = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?term ?kind ?label ?definition ?super ?lang WHERE {
-  VALUES ?kind { owl:Class owl:ObjectProperty owl:DatatypeProperty }
-  ?term a ?kind .
-  FILTER(isIRI(?term))
-  OPTIONAL { ?term rdfs:label ?label FILTER(lang(?label) = ?lang) }
-  OPTIONAL { ?term skos:definition ?definition FILTER(lang(?definition) = ?lang) }
-  OPTIONAL { ?term rdfs:subClassOf|rdfs:subPropertyOf ?super FILTER(isIRI(?super)) }
-} ORDER BY ?kind ?term
-"""
-
-
 @bp.get("/ontology")
 @bp.get("/ontology.<suffix>")
 def ontology(suffix: str | None = None) -> Response:
-    """The ontology IRI: a term list for browsers (terms are #fragments), the ontology graph as RDF."""
+    """The ontology IRI: pyLODE documentation for browsers (terms are #fragments), the ontology as RDF."""
     if suffix is not None and suffix not in SUFFIXES:
         raise NotFound(f"no format with the suffix .{suffix}")
     media_type = _negotiate(suffix)
@@ -130,19 +115,14 @@ def ontology(suffix: str | None = None) -> Response:
         response = Response(answer.body, mimetype=media_type)
         response.headers["Vary"] = "Accept"
         return response
+    response = Response(ontology_html(ui_language()), mimetype=HTML)
+    response.headers["Vary"] = "Accept, Accept-Language"
+    return response
+
+
+@bp.get("/codebook")
+def codebook_page() -> Response:
+    """What each class needs: fields, required or not, allowed values and the messages a submitter sees."""
     lang = ui_language()
-    rows = service.query(_ONTOLOGY_TERMS, result_format="python", default_graph_uris=graphs,
-                         substitutions={"lang": ox.Literal(lang)}).rows
-    terms: dict[str, dict] = {}
-    for term, kind, label, definition, sup, _lang in rows:
-        entry = terms.setdefault(term.value, {"iri": term.value, "kind": kind.value.rsplit("#", 1)[-1],
-                                              "label": label.value if label else "",
-                                              "definition": definition.value if definition else "",
-                                              "supers": []})
-        if sup is not None and sup.value not in entry["supers"]:
-            entry["supers"].append(sup.value)
-    return Response(render_template(
-        "ontology.html", lang=lang, t=lambda key: text(key, lang), terms=list(terms.values()),
-        local_path=local_path, alternates=[(m, k, f"/ontology.{ext}") for m, k, ext in
-                                           ((f.media_type, f.key, f.extension) for f in results.GRAPH_FORMATS)],
-    ), mimetype=HTML)
+    return Response(render_template("codebook.html", lang=lang, t=lambda key: text(key, lang),
+                                    classes=codebook(lang), local_path=local_path), mimetype=HTML)
