@@ -128,6 +128,12 @@ def _parameter(raw: Any, path: Path, line: int, prefixes: Mapping[str, str], spa
     )
 
 
+def _placeholder(param: Parameter) -> ox.NamedNode | ox.Literal:
+    if param.type in {"iri", "concept"}:
+        return ox.NamedNode("urn:zitkg:placeholder")
+    return ox.Literal(param.example or "0", datatype=ox.NamedNode(param.datatype or XSD + "string"))
+
+
 def load_query(path: Path) -> QueryDefinition:
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
@@ -177,10 +183,16 @@ def load_query(path: Path) -> QueryDefinition:
                 if not re.search(rf"[?$]{name}\b", projection):
                     raise QueryFileError(path, len(header_lines) + 1,
                                          f"?{name} is a parameter and must be in the SELECT projection")
+    placeholders = {ox.Variable(p.name): _placeholder(p) for p in params}
+    if re.search(rf"[?$]{LANG_VARIABLE}\b", sparql):
+        placeholders[ox.Variable(LANG_VARIABLE)] = ox.Literal("pl")
     try:
-        ox.Store().query(sparql)  # parse check only: an empty store answers at once
+        # A trial run on an empty store: parses the query and checks that every parameter can be bound.
+        ox.Store().query(sparql, substitutions=placeholders)
     except SyntaxError as exc:
         raise QueryFileError(path, len(header_lines) + 1, f"SPARQL syntax error: {exc}") from None
+    except RuntimeError as exc:
+        raise QueryFileError(path, len(header_lines) + 1, f"a parameter cannot be bound: {exc}") from None
     return QueryDefinition(
         id=qid,
         title=_bilingual(header.get("title"), "title", path, line_of("title")),
@@ -290,12 +302,43 @@ def bind(
     return bound
 
 
+_SCHEME_MEMBERS = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?value (SAMPLE(?l) AS ?label) ?scheme ?lang WHERE {
+  ?value skos:inScheme ?scheme .
+  OPTIONAL { ?value skos:prefLabel ?l FILTER(lang(?l) = ?lang) }
+} GROUP BY ?value ?scheme ?lang
+"""
+_CLASS_MEMBERS = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?value (SAMPLE(?l) AS ?label) ?cls ?lang WHERE {
+  ?value a/rdfs:subClassOf* ?cls .
+  FILTER(isIRI(?value))
+  OPTIONAL { ?value rdfs:label ?l FILTER(lang(?l) = ?lang) }
+} GROUP BY ?value ?cls ?lang
+"""
+
+
 class QueryLibrary:
     """Runs library queries by id over a query service: binds and checks parameters, then executes."""
 
     def __init__(self, registry: Registry, service: Any) -> None:
         self.registry = registry
         self.service = service
+
+    def allowed_values(self, param: Parameter, lang: str = "pl") -> list[tuple[str, str]]:
+        """(IRI, label) of every value an IRI/concept parameter accepts, for forms and the OpenAPI enum."""
+        if param.type == "concept":
+            query = _SCHEME_MEMBERS
+            bound = {"scheme": ox.NamedNode(param.scheme or ""), "lang": ox.Literal(lang)}
+        elif param.type == "iri" and param.rdf_class:
+            query = _CLASS_MEMBERS
+            bound = {"cls": ox.NamedNode(param.rdf_class), "lang": ox.Literal(lang)}
+        else:
+            return []
+        rows = self.service.query(query, result_format="python", substitutions=bound).rows
+        return sorted(((v.value, lbl.value if lbl is not None else v.value) for v, lbl, *_ in rows),
+                      key=lambda pair: pair[1].lower())
 
     def ask(self, sparql: str) -> bool:
         return bool(self.service.query(sparql, result_format="python").boolean)

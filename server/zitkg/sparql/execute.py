@@ -77,7 +77,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
         return QueryAnswer(
             "solutions", req.result_format, body=body, variables=variables, truncated=truncated, count=len(rows)
         )
-    triples = list(islice(answer, req.max_rows + 1))
+    # Oxigraph may yield a constructed triple more than once; a graph has each triple once.
+    triples = list(islice(dict.fromkeys(answer), req.max_rows + 1))
     truncated = len(triples) > req.max_rows
     triples = triples[: req.max_rows]
     if req.graph_format == PYTHON:

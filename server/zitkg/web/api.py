@@ -212,7 +212,9 @@ def _json(data: Any) -> Response:
 def openapi() -> Response:
     from zitkg.web.openapi import build_openapi
 
-    return _json(build_openapi(_library().registry, request.host_url.rstrip("/")))
+    library = _library()
+    return _json(build_openapi(library.registry, request.host_url.rstrip("/"),
+                               lambda p: [iri for iri, _label in library.allowed_values(p)]))
 
 
 _DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from zitkg import __version__
@@ -12,9 +13,11 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
 
 
-def _param_schema(param: Parameter) -> dict[str, Any]:
+def _param_schema(param: Parameter, allowed: list[str]) -> dict[str, Any]:
     if param.type in {"iri", "concept"}:
         schema: dict[str, Any] = {"type": "string", "format": "iri"}
+        if allowed:
+            schema["enum"] = allowed
     else:
         local = (param.datatype or "").rsplit("#", 1)[-1]
         schema = {"type": "string"}
@@ -27,14 +30,14 @@ def _param_schema(param: Parameter) -> dict[str, Any]:
     return schema
 
 
-def _results_path(query: QueryDefinition) -> dict[str, Any]:
+def _results_path(query: QueryDefinition, allowed: Callable[[Parameter], list[str]]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {
             "name": p.name,
             "in": "query",
             "required": False,
             "description": f"{p.label['en'] + ': ' if p.label else ''}{p.expected}",
-            "schema": _param_schema(p),
+            "schema": _param_schema(p, allowed(p)),
             **({"example": p.example} if p.example else {}),
         }
         for p in query.params
@@ -54,7 +57,8 @@ def _results_path(query: QueryDefinition) -> dict[str, Any]:
         parameters += [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"}]
     if graph:
         content = {m: {"schema": {"type": "string"}} for m in (
-            "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")}
+            "text/turtle", "application/n-triples", "application/rdf+xml")}
+        content["application/ld+json"] = {"schema": {}}
     else:
         content = {
             "application/json": {"schema": {"$ref": "#/components/schemas/Rows"}},
@@ -82,7 +86,10 @@ def _results_path(query: QueryDefinition) -> dict[str, Any]:
     }
 
 
-def build_openapi(registry: Registry, server_url: str) -> dict[str, Any]:
+def build_openapi(
+    registry: Registry, server_url: str, allowed: Callable[[Parameter], list[str]] = lambda p: []
+) -> dict[str, Any]:
+    """The description of the API; ``allowed`` lists the IRIs an IRI/concept parameter accepts."""
     paths: dict[str, Any] = {
         "/api/queries": {
             "get": {
@@ -110,7 +117,7 @@ def build_openapi(registry: Registry, server_url: str) -> dict[str, Any]:
                 },
             }
         }
-        paths[f"/api/queries/{query.id}/results"] = _results_path(query)
+        paths[f"/api/queries/{query.id}/results"] = _results_path(query, allowed)
     query_schema = {
         "type": "object",
         "required": ["id", "title", "description", "parameters", "results"],
