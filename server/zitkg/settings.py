@@ -41,6 +41,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", str, "", "Comma-separated hosts that SPARQL SERVICE may call (none by default)."),
     Setting("admin_token", str, "", "Token that allows SPARQL updates on /sparql (empty: updates are refused)."),
     Setting("load_bundled", bool, True, "Load the bundled data into an empty store on start."),
+    Setting("public_url", str, "", "Public address of the service, ending with '/' (download and endpoint URLs "
+            "in the catalog); empty: the base IRI."),
+    Setting("publisher_name", str, "Projekt zitkg", "Name of the publisher in the DCAT-AP catalog."),
+    Setting("publisher_url", str, "", "Home page of the publisher; empty: the service's own home page."),
+    Setting("contact_email", str, "", "E-mail of the catalog's contact point; empty: the contact point is the "
+            "publisher's home page only."),
+    Setting("downloads", str, "", "Folder of the export releases served under /downloads/; empty: "
+            "'<store>.downloads' beside the store."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -79,6 +87,11 @@ class Settings:
     service_allowlist: str
     admin_token: str
     load_bundled: bool
+    public_url: str
+    publisher_name: str
+    publisher_url: str
+    contact_email: str
+    downloads: str
 
     @property
     def allowed_service_hosts(self) -> frozenset[str]:

@@ -259,7 +259,7 @@ class Submissions:
             raise NotFound(f"no submission {sid!r}")
         iri = ox.NamedNode(f"{self.base_iri}id/submission/{sid}")
         values: dict[str, list[Any]] = {}
-        for quad in self.store.read_store().quads_for_pattern(iri, None, None, ox.NamedNode(META_GRAPH)):
+        for quad in self.store.quads(iri, None, None, ox.NamedNode(META_GRAPH)):
             values.setdefault(quad.predicate.value, []).append(quad.object)
         if not values:
             raise NotFound(f"no submission {sid!r}")
@@ -291,7 +291,7 @@ class Submissions:
         submission_type = ox.NamedNode(ZIT + "Submission")
         meta = ox.NamedNode(META_GRAPH)
         found = []
-        for quad in self.store.read_store().quads_for_pattern(None, ox.NamedNode(RDF_TYPE), submission_type, meta):
+        for quad in self.store.quads(None, ox.NamedNode(RDF_TYPE), submission_type, meta):
             sid = quad.subject.value.rsplit("/", 1)[-1]
             submission = self.get(sid)
             if organisation is None or submission.organisation == organisation:
@@ -299,7 +299,7 @@ class Submissions:
         return sorted(found, key=lambda s: (s.created, s.id))
 
     def content(self, submission: Submission) -> bytes:
-        quads = self.store.read_store().quads_for_pattern(None, None, None, ox.NamedNode(submission.graph))
+        quads = self.store.quads(None, None, None, ox.NamedNode(submission.graph))
         return ox.serialize([q.triple for q in quads], format=ox.RdfFormat.TURTLE)
 
     def owner_of(self, subject: str) -> tuple[str | None, list[Submission]]:
@@ -309,12 +309,12 @@ class Submissions:
         """
         node = ox.NamedNode(subject)
         for graph in BUNDLED_GRAPHS:
-            if any(True for _ in self.store.read_store().quads_for_pattern(node, None, None, ox.NamedNode(graph))):
+            if any(True for _ in self.store.quads(node, None, None, ox.NamedNode(graph))):
                 return "", []
         live = []
         owner = None
         describes = ox.NamedNode(ZIT + "describes")
-        for quad in self.store.read_store().quads_for_pattern(None, describes, node, ox.NamedNode(META_GRAPH)):
+        for quad in self.store.quads(None, describes, node, ox.NamedNode(META_GRAPH)):
             submission = self.get(quad.subject.value.rsplit("/", 1)[-1])
             if submission.status in {"pending", "published"}:
                 live.append(submission)
@@ -364,7 +364,7 @@ class Submissions:
         linked = {t.object for t in triples if isinstance(t.object, ox.NamedNode) and t.object not in described}
         context_triples = []
         for node in linked:
-            context_triples += [q.triple for q in self.store.read_store().quads_for_pattern(node, None, None, None)]
+            context_triples += [q.triple for q in self.store.quads(node, None, None, None)]
         return validation.validate(data, context=_to_rdflib(context_triples),
                                    focus_nodes=sorted(s.value for s in described if isinstance(s, ox.NamedNode)))
 

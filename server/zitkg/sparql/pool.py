@@ -11,6 +11,7 @@ state older than a write whose request has returned.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,8 @@ _fork_store: ox.Store | None = None  # the store a worker inherits; set only aro
 
 def _worker_main(conn: Connection) -> None:
     """Loop of one worker: read a request, answer it, until the parent goes away."""
+    # Inherited objects belong to the parent: never collect (and so never finalise) them here.
+    gc.freeze()
     keep = conn.fileno()
     # Drop every inherited descriptor (sockets, other workers' pipes) so that a dead parent means EOF here.
     os.closerange(3, keep)

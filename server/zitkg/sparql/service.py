@@ -11,7 +11,6 @@ from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest
 from zitkg.sparql.guard import check_remote_calls, query_dataset
-from zitkg.sparql.pool import QueryPool
 from zitkg.store import GraphStore
 
 MIN_TIMEOUT = 0.1
@@ -28,7 +27,7 @@ class SparqlService:
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.pool = QueryPool(store, settings.query_workers)
+        self.pool = store.executor(settings)
         self._published: tuple[int, tuple[str, ...]] = (-1, ())
         self._published_lock = threading.Lock()
 
@@ -74,10 +73,13 @@ class SparqlService:
             # FROM / FROM NAMED in the query (SPARQL 1.1 Protocol 2.1.4), limited to what is public as well.
             default = tuple(g for g in declared[0] if g in allowed)
             named = tuple(g for g in declared[1] if g in allowed)
+        elif self.store.public_union:
+            default, named = None, None  # the query store holds the published graphs only
         else:
             default, named = published, published
         rows = min(max_rows, self.settings.max_rows) if max_rows else self.settings.max_rows
         request = QueryRequest(
+            union_default=default is None,
             sparql=sparql,
             result_format=result_format,
             graph_format=graph_format,
