@@ -68,6 +68,7 @@ class RunningServer:
     process: subprocess.Popen
     store: Path
     env: dict[str, str]
+    backend: str = "embedded"
 
     @property
     def sparql(self) -> str:
@@ -119,13 +120,34 @@ def stop_server(server: RunningServer) -> None:
         server.process.wait()
 
 
+@pytest.fixture(scope="session", params=[
+    "embedded",
+    pytest.param("oxigraph-server", marks=pytest.mark.remote),
+    pytest.param("virtuoso", marks=pytest.mark.remote),
+])
+def backend(request, tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
+    """Settings that put the service on a store: the embedded one, or a real remote SPARQL server."""
+    from remote_servers import start_oxigraph_server, start_virtuoso
+
+    if request.param == "embedded":
+        yield request.param, {}
+    elif request.param == "oxigraph-server":
+        with start_oxigraph_server(tmp_path_factory.mktemp("oxigraph-server"), timeout_s=2) as settings:
+            yield request.param, settings
+    else:
+        with start_virtuoso(tmp_path_factory.mktemp("virtuoso")) as settings:
+            yield request.param, settings
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[RunningServer]:
+def server(tmp_path_factory, backend) -> Iterator[RunningServer]:
     """The real `zitkg serve` on a free port, with a short time limit and a small row cap for the guards."""
     tmp = tmp_path_factory.mktemp("server")
+    name, settings = backend
     running = start_server(
-        tmp, query_timeout="2", max_rows="500", admin_token="test-admin-token", query_workers="3"
+        tmp, query_timeout="2", max_rows="500", admin_token="test-admin-token", query_workers="3", **settings
     )
+    running.backend = name
     yield running
     stop_server(running)
 

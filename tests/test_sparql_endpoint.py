@@ -106,7 +106,10 @@ def test_describe_defaults_to_turtle(server):
     resp = get(server, f"DESCRIBE <{ID}org/bof>")
     assert resp.headers["Content-Type"].startswith("text/turtle")
     graph = Graph().parse(data=resp.text, format="turtle")
-    assert len(graph) > 3 and all(str(s) == f"{ID}org/bof" for s in graph.subjects())
+    bof = URIRef(f"{ID}org/bof")
+    # DESCRIBE's shape is up to the engine (Oxigraph: outgoing triples; Virtuoso: also incoming ones).
+    assert (bof, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef(f"{ZIT}RegisteredAssociation")) in graph
+    assert all(bof in (s, o) for s, _p, o in graph)
 
 
 def test_sparqlwrapper_in_every_result_format(server):
@@ -351,7 +354,8 @@ def test_time_limit_stops_evaluation_while_others_are_answered(server):
     resp = outcome["resp"]
     assert quick.status_code == 200 and quick_elapsed < 1.5
     assert resp.status_code == 503 and resp.json()["error"] == "query-timeout"
-    assert 1.9 <= outcome["elapsed"] < 4
+    # Virtuoso refuses up front a query it estimates to outlast the limit; the others stop it at the limit.
+    assert (0 if server.backend == "virtuoso" else 1.9) <= outcome["elapsed"] < 4
     # No process of the server keeps burning CPU after the limit.
     pids = [server.process.pid, *_descendants(server.process.pid)]
     before = {pid: _cpu_seconds(pid) for pid in pids if _alive(pid)}
@@ -393,7 +397,7 @@ def test_contact_data_without_consent_is_not_public(server):
     }"""
     rows = get(server, query).json()["results"]["bindings"]
     assert rows, "the examples hold consented contact data that should be public"
-    assert all(r["consented"]["value"] == "true" for r in rows), rows
+    assert all(r["consented"]["value"] in {"true", "1"} for r in rows), rows  # Virtuoso: EXISTS gives 1
     private = get(server, "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRENDS(STR(?g), '/private')) }").json()
     assert private["boolean"] is False
 

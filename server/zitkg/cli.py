@@ -53,12 +53,12 @@ def main() -> None:
 @_store_option
 def load(store_path: Path | None) -> None:
     """Load (or re-load) the bundled ontology, vocabularies, programme data and examples."""
+    from zitkg.backends import open_store
     from zitkg.bundle import load_bundled
-    from zitkg.store import OxigraphStore
 
     settings = _settings(store=store_path)
     try:
-        store = OxigraphStore(settings.store, memory_reads=False)
+        store = open_store(settings, memory_reads=False)
         counts = load_bundled(store)
     except ZitkgError as exc:
         _fail(exc)
@@ -66,7 +66,7 @@ def load(store_path: Path | None) -> None:
         _fail(ZitkgError(f"cannot open the store at {settings.store}: {exc}", hint="is a server using it?"))
     for graph, count in counts.items():
         click.echo(f"{count:8d}  {graph}")
-    click.echo(f"{store.quad_count():8d}  quads in {settings.store}")
+    click.echo(f"{store.quad_count():8d}  quads in {settings.sparql_query_url or settings.store}")
 
 
 @main.command()
@@ -125,6 +125,7 @@ def query(
     from zitkg import resources
     from zitkg.bundle import ensure_loaded
     from zitkg.output import render
+    from zitkg.backends import open_store
     from zitkg.queries import QueryLibrary, Registry
     from zitkg.sparql.service import SparqlService
     from zitkg.store import OxigraphStore
@@ -138,7 +139,9 @@ def query(
         raw_params[name] = value
     try:
         registry = Registry(resources.queries_dir())
-        if (settings.store / "CURRENT").exists():
+        if settings.remote:
+            store = open_store(settings)
+        elif (settings.store / "CURRENT").exists():
             store = OxigraphStore(settings.store, read_only=True)
         else:
             store = OxigraphStore(settings.store)
@@ -188,14 +191,19 @@ def queries(lang: str) -> None:
 @_store_option
 @click.option("--host", default=None, help="Interface to bind (default: ZITKG_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: ZITKG_PORT or 8123).")
-@click.option("--threads", type=int, default=8, show_default=True, help="Request threads.")
-def serve(store_path: Path | None, host: str | None, port: int | None, threads: int) -> None:
+@click.option("--threads", type=int, default=8, show_default=True, help="Request threads per worker.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Web worker processes; more than one needs a remote store (ZITKG_SPARQL_QUERY_URL).")
+def serve(store_path: Path | None, host: str | None, port: int | None, threads: int, workers: int) -> None:
     """Serve the graph over HTTP; loads the bundled data into an empty store first."""
     from zitkg.server import run
 
     settings = _settings(store=store_path, host=host, port=port)
+    if workers > 1 and not settings.remote:
+        _fail(ZitkgError("several workers need a remote store: the embedded store admits one process",
+                         hint="set ZITKG_SPARQL_QUERY_URL, or use --threads"))
     try:
-        run(settings, threads=threads)
+        run(settings, threads=threads, workers=workers)
     except ZitkgError as exc:
         _fail(exc)
 
@@ -222,7 +230,7 @@ def token_create(organisation: str, role: str, label: str, store_path: Path | No
     from zitkg.store import OxigraphStore
 
     accounts, settings = _accounts(store_path)
-    if (settings.store / "CURRENT").exists():
+    if not settings.remote and (settings.store / "CURRENT").exists():
         import pyoxigraph as ox
 
         store = OxigraphStore(settings.store, read_only=True, memory_reads=False)
@@ -265,3 +273,38 @@ def token_revoke(token_id: str, store_path: Path | None) -> None:
     if not accounts.revoke(token_id):
         _fail(ZitkgError(f"no active token {token_id!r}"))
     click.echo(f"revoked {token_id}")
+
+
+@main.command("export")
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--date", "release_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Release date, YYYY-MM-DD (default: today).")
+@_store_option
+def export_release(out_dir: Path, release_date: Any, store_path: Path | None) -> None:
+    """Write a dated release of the published data into DIR/<date>_<key>/.
+
+    Dumps (Turtle, N-Triples gzip, JSON-LD, TriG), CSV tables with CSVW metadata, GraphML, VoID, the
+    DCAT-AP catalog (3.0.1 and 2.1.1), a changelog against the previous release in DIR, and SHA256SUMS.
+    Prints the release folder. Exit 0 on success, 2 on an error.
+    """
+    from zitkg.bundle import ensure_loaded
+    from zitkg.export import export
+    from zitkg.store import OxigraphStore
+
+    settings = _settings(store=store_path)
+    try:
+        if getattr(settings, "remote", False):
+            from zitkg.backends import open_store
+
+            store = open_store(settings)
+        elif (settings.store / "CURRENT").exists():
+            store = OxigraphStore(settings.store, read_only=True)
+        else:
+            store = OxigraphStore(settings.store)
+            ensure_loaded(store)
+        release = export(store, out_dir, settings, release_date.date() if release_date else None)
+    except ZitkgError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(ZitkgError(f"cannot write the release into {out_dir}: {exc}"))
+    click.echo(str(release.folder))

@@ -24,7 +24,7 @@ from zitkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable, Zit
 from zitkg.settings import Settings
 from zitkg.sparql import results
 from zitkg.sparql.execute import PYTHON, QueryAnswer, QueryRequest
-from zitkg.sparql.guard import scan
+from zitkg.sparql.guard import mask, query_form, without_dataset_clauses
 from zitkg.store import META_GRAPH, _join, _PUBLISHED, _published_triple, _replace_update
 
 _SPARQL_JSON = "application/sparql-results+json"
@@ -35,7 +35,7 @@ def with_values(sparql: str, bindings: dict[str, Any]) -> str:
     """Insert ``VALUES (?a ?b) { (… …) }`` right after the opening brace of the outer WHERE group."""
     if not bindings:
         return sparql
-    scanned = scan(sparql).text  # same length as the text: strings, comments and IRIs blanked
+    scanned = mask(sparql)  # same length as the text: strings, comments and IRIs blanked
     where = re.search(r"(?<![\w:?$])WHERE\s*\{", scanned, re.IGNORECASE)
     if where:
         brace = where.end() - 1
@@ -56,7 +56,12 @@ class RemoteExecutor:
         self.settings = settings
 
     def run(self, request: QueryRequest, timeout: float) -> QueryAnswer:
-        sparql = with_values(request.sparql, request.substitutions)
+        try:
+            # Checked here first, so that every store reports syntax errors alike (with line and column).
+            ox.Store().query(request.sparql)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        sparql = with_values(without_dataset_clauses(request.sparql), request.substitutions)
         params: list[tuple[str, str]] = [("query", sparql)]
         if request.default_graphs is not None:
             params += [("default-graph-uri", g) for g in request.default_graphs or ("urn:zitkg:empty",)]
@@ -65,7 +70,11 @@ class RemoteExecutor:
         if self.settings.remote_timeout_param:
             # Virtuoso reads milliseconds; Oxigraph server ignores the parameter (its limit is server-wide).
             params.append((self.settings.remote_timeout_param, str(int(timeout * 1000))))
-        accept = f"{_SPARQL_JSON}, {_NTRIPLES};q=0.9, application/sparql-results+xml;q=0.5, text/turtle;q=0.5"
+        # Ask for the form's own format: Virtuoso answers a CONSTRUCT in SPARQL JSON if JSON comes first.
+        if query_form(request.sparql) in {"CONSTRUCT", "DESCRIBE"}:
+            accept = f"{_NTRIPLES}, text/turtle;q=0.8"
+        else:
+            accept = f"{_SPARQL_JSON}, application/sparql-results+xml;q=0.5"
         response = self.store.http("query", params=params, accept=accept, timeout=timeout)
         if response.headers.get("X-SQL-State", "").upper() == "S1TAT":
             raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s on the store and was stopped")
@@ -127,7 +136,9 @@ class RemoteStore:
             auth_cls = requests.auth.HTTPDigestAuth if settings.sparql_auth == "digest" else requests.auth.HTTPBasicAuth
             self.session.auth = auth_cls(settings.sparql_user, settings.sparql_password)
         self.lock = threading.Lock()
-        self.version = 0  # local only: other workers write too, so nothing may be cached on it
+        self.version = 0  # counts this worker's writes only
+        self.sole_writer = False  # other workers write too: nothing may be cached on ``version``
+        self.public_union = False  # the server holds unpublished graphs: name the published ones
         self.path = None
 
     # --- HTTP ---------------------------------------------------------------------------------------
@@ -145,6 +156,10 @@ class RemoteStore:
             raise ServiceUnavailable(f"the SPARQL store at {self.query_url} cannot be reached: {exc}") from None
         if response.status_code == 400:
             raise QuerySyntaxError(f"the store refused the query: {response.text[:500]}")
+        if "estimated execution time" in response.text[:300] and "exceeds the limit" in response.text[:300]:
+            # Virtuoso refuses, before running it, a query it expects to outlast its limit.
+            raise QueryTimeout("the store estimates that the query would run longer than its time limit",
+                               hint="narrow the query (LIMIT, more specific patterns)")
         if response.status_code >= 400:
             raise ZitkgError(f"the store answered {response.status_code}: {response.text[:500]}")
         return response

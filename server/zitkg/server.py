@@ -1,7 +1,8 @@
-"""Run the web app under gunicorn: one worker process with threads.
+"""Run the web app under gunicorn with threads.
 
-One process because the on-disk store admits one writer and the in-memory copy lives in it; threads
-because most time is spent waiting on query workers, which do the CPU work in their own processes.
+On the embedded store, one process: the on-disk store admits one writer and the in-memory copy lives
+in it; threads suffice because the CPU work happens in the query worker processes. On a remote store
+the web workers are stateless and several can run side by side (``--workers``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from zitkg.settings import Settings
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, threads: int) -> None:
+    def __init__(self, settings: Settings, threads: int, workers: int) -> None:
         self._settings = settings
         self._threads = threads
+        self._workers = workers
         super().__init__()
 
     def load_config(self) -> None:
         self.cfg.set("bind", f"{self._settings.host}:{self._settings.port}")
-        self.cfg.set("workers", 1)
+        self.cfg.set("workers", self._workers)
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("threads", self._threads)
         self.cfg.set("timeout", max(60, int(self._settings.query_timeout * 4)))
@@ -35,5 +37,5 @@ class _Gunicorn(BaseApplication):
         return create_app(self._settings)
 
 
-def run(settings: Settings, threads: int = 8) -> None:
-    _Gunicorn(settings, threads).run()
+def run(settings: Settings, threads: int = 8, workers: int = 1) -> None:
+    _Gunicorn(settings, threads, workers).run()

@@ -41,6 +41,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", str, "", "Comma-separated hosts that SPARQL SERVICE may call (none by default)."),
     Setting("admin_token", str, "", "Token that allows SPARQL updates on /sparql (empty: updates are refused)."),
     Setting("load_bundled", bool, True, "Load the bundled data into an empty store on start."),
+    Setting("sparql_query_url", str, "", "Query URL of a remote SPARQL 1.1 server; set, the service runs on it "
+            "instead of the embedded store."),
+    Setting("sparql_update_url", str, "", "Update URL of the remote server (default: the query URL)."),
+    Setting("sparql_user", str, "", "User name for the remote server's update endpoint."),
+    Setting("sparql_password", str, "", "Password for the remote server's update endpoint."),
+    Setting("sparql_auth", str, "basic", "HTTP authentication scheme of the remote server: basic or digest."),
+    Setting("remote_timeout_param", str, "", "Request parameter carrying the time limit in ms to the remote "
+            "server (Virtuoso: timeout); empty: none, the limit is enforced here only."),
+    Setting("remote_max_rows", int, 0, "The remote server's own silent row cap (Virtuoso: 10000); an answer "
+            "that reaches it is flagged as cut. 0: none."),
     Setting("public_url", str, "", "Public address of the service, ending with '/' (download and endpoint URLs "
             "in the catalog); empty: the base IRI."),
     Setting("publisher_name", str, "Projekt zitkg", "Name of the publisher in the DCAT-AP catalog."),
@@ -87,6 +97,13 @@ class Settings:
     service_allowlist: str
     admin_token: str
     load_bundled: bool
+    sparql_query_url: str
+    sparql_update_url: str
+    sparql_user: str
+    sparql_password: str
+    sparql_auth: str
+    remote_timeout_param: str
+    remote_max_rows: int
     public_url: str
     publisher_name: str
     publisher_url: str
@@ -96,6 +113,10 @@ class Settings:
     @property
     def allowed_service_hosts(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.service_allowlist.split(",") if h.strip())
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.sparql_query_url)
 
     def replace(self, **changes: Any) -> Settings:
         return load_settings(environ={}, overrides={**dataclasses.asdict(self), **changes})
@@ -123,6 +144,8 @@ def load_settings(
             values[name] = _coerce(_BY_NAME[name], raw)
     if not values["base_iri"].endswith("/"):
         raise ConfigError("setting 'base_iri' must end with '/'", hint=f"got {values['base_iri']!r}")
+    if values["sparql_auth"] not in {"basic", "digest"}:
+        raise ConfigError("setting 'sparql_auth' must be basic or digest", hint=f"got {values['sparql_auth']!r}")
     if values["query_timeout"] <= 0 or values["max_rows"] <= 0 or values["query_workers"] <= 0:
         raise ConfigError("query_timeout, max_rows and query_workers must be positive")
     return Settings(**values)

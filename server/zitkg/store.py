@@ -33,6 +33,7 @@ class GraphStore(Protocol):
     def read_store(self) -> ox.Store: ...
 
     public_union: bool
+    sole_writer: bool  # True when every write goes through this process, so caches keyed on version hold
 
     def quads(self, subject=None, predicate=None, obj=None, graph=None) -> list[ox.Quad]: ...
 
@@ -64,7 +65,15 @@ class GraphStore(Protocol):
     def close(self) -> None: ...
 
 
+INSERT_CHUNK = 400
+SKOLEM_BASE = "https://w3id.org/sieci-zit/.well-known/genid/"
+
+
 def _nt(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    # Blank nodes are written as skolem IRIs: some stores (Virtuoso) refuse them in INSERT DATA, and a
+    # stable name lets every backend hold the same graph.
+    if isinstance(term, ox.BlankNode):
+        return f"<{SKOLEM_BASE}{term.value}>"
     return str(term)
 
 
@@ -86,8 +95,10 @@ def _replace_update(
     for iri, triples, is_public in items:
         parts.append(f"DROP SILENT GRAPH <{iri}>")
         parts.append(_published_triple("DELETE", iri))
-        body = "\n".join(f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples)
-        if triples:
+        lines = [f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples]
+        # Several INSERT DATA operations of one request: Virtuoso compiles each to SQL and refuses huge ones.
+        for start in range(0, len(lines), INSERT_CHUNK):
+            body = "\n".join(lines[start : start + INSERT_CHUNK])
             parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
         if is_public:
             parts.append(_published_triple("INSERT", iri))
@@ -132,6 +143,7 @@ class OxigraphStore:
         self._memory: ox.Store | None = ox.Store() if memory_reads else None
         self.lock = threading.Lock()
         self.version = 0
+        self.sole_writer = True
         self._sync_memory(None)
 
     @property

@@ -52,6 +52,37 @@ def scan(sparql: str) -> Scanned:
     return Scanned(_LEXER.sub(repl, sparql), tuple(iris))
 
 
+def mask(sparql: str) -> str:
+    """The query with comments, strings and IRIs blanked, keeping every character's position.
+
+    For edits by position (inserting a VALUES block, cutting FROM clauses) in the original text.
+    """
+
+    def repl(match: re.Match[str]) -> str:
+        text = match.group()
+        if match.lastgroup == "iri":
+            return "<" + "_" * (len(text) - 2) + ">"
+        if match.lastgroup == "string":
+            return text[0] + " " * (len(text) - 2) + text[-1]
+        return " " * len(text)
+
+    return _LEXER.sub(repl, sparql)
+
+
+def without_dataset_clauses(sparql: str) -> str:
+    """The query minus its FROM / FROM NAMED clauses (when the dataset travels as protocol parameters).
+
+    Some stores (Virtuoso) let FROM win over the protocol's default-graph-uri, against the SPARQL 1.1
+    Protocol; cutting the clauses keeps them from reaching graphs that are not public.
+    """
+    masked = mask(sparql)
+    spans = [m.span() for m in re.finditer(
+        r"(?<![\w:?$])FROM\s+(?:NAMED\s+)?(?:<_*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)", masked, re.IGNORECASE)]
+    for start, end in reversed(spans):
+        sparql = sparql[:start] + " " * (end - start) + sparql[end:]
+    return sparql
+
+
 def query_form(sparql: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE, or None if the text is not a query."""
     match = _FORM.search(scan(sparql).text)

@@ -32,6 +32,8 @@ class SparqlService:
         self._published_lock = threading.Lock()
 
     def published_graphs(self) -> tuple[str, ...]:
+        if not self.store.sole_writer:  # another worker may have published since: ask every time
+            return tuple(self.store.published_graphs())
         with self._published_lock:
             version, graphs = self._published
             if version != self.store.version:

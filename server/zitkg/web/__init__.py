@@ -12,7 +12,8 @@ from zitkg.bundle import ensure_loaded
 from zitkg.queries import QueryLibrary, Registry
 from zitkg.settings import Settings, load_settings
 from zitkg.sparql.service import SparqlService
-from zitkg.store import GraphStore, OxigraphStore
+from zitkg.backends import open_store
+from zitkg.store import GraphStore
 from zitkg.submissions import Submissions
 
 
@@ -20,7 +21,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     """Build the web app; opens the store from settings unless one is given, loads bundled data if empty."""
     settings = settings or load_settings()
     if store is None:
-        store = OxigraphStore(settings.store)
+        store = open_store(settings)
     if settings.load_bundled:
         ensure_loaded(store)
 
@@ -35,10 +36,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["accounts"] = Accounts(accounts_path(settings.store))
     ext["submissions"] = Submissions(store, settings.base_iri)
 
-    from zitkg.web import api, assets, errors, home, ld, sparql, submit
+    from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
 
     errors.init_app(app)
-    for blueprint in (home.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp):
+    for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
         app.register_blueprint(blueprint)
     return app
 
