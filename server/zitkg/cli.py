@@ -308,3 +308,42 @@ def export_release(out_dir: Path, release_date: Any, store_path: Path | None) ->
     except OSError as exc:
         _fail(ZitkgError(f"cannot write the release into {out_dir}: {exc}"))
     click.echo(str(release.folder))
+
+
+@main.command("dump")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_store_option
+def dump_command(path: Path, store_path: Path | None) -> None:
+    """Back up every graph (metadata and private graphs included) as N-Quads (.nq or .nq.gz).
+
+    Works while the server runs (a read-only view of the embedded store, or the remote store).
+    """
+    from zitkg.backends import open_store
+    from zitkg.backup import dump
+
+    settings = _settings(store=store_path)
+    try:
+        store = open_store(settings, read_only=not settings.remote, memory_reads=False)
+        count = dump(store, path)
+    except (ZitkgError, OSError, RuntimeError) as exc:
+        _fail(exc if isinstance(exc, ZitkgError) else ZitkgError(f"cannot dump {settings.store}: {exc}"))
+    click.echo(f"{count} quads written to {path}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_store_option
+def restore_command(path: Path, store_path: Path | None) -> None:
+    """Restore a dump into the store (stop the server first when the store is embedded)."""
+    from zitkg.backends import open_store
+    from zitkg.backup import restore
+
+    settings = _settings(store=store_path)
+    try:
+        store = open_store(settings, memory_reads=False)
+        count = restore(store, path)
+    except SyntaxError as exc:
+        _fail(ZitkgError(f"{path} is not valid N-Quads: {exc}"))
+    except (ZitkgError, OSError, RuntimeError) as exc:
+        _fail(exc if isinstance(exc, ZitkgError) else ZitkgError(f"cannot restore into {settings.store}: {exc}"))
+    click.echo(f"{count} quads restored into {settings.sparql_query_url or settings.store}")
