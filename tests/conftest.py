@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from shared_paths import shared_root
 from zitkg.bundle import load_bundled
 from zitkg.settings import load_settings
 from zitkg.store import OxigraphStore
-
-from shared_paths import shared_root
 
 
 def free_port() -> int:

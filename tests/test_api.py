@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
-import pytest
 import hypothesis
+import pytest
 import schemathesis
 from openapi_spec_validator import validate
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import socket
 import threading
 import time
-import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -108,7 +106,8 @@ def test_describe_defaults_to_turtle(server):
     graph = Graph().parse(data=resp.text, format="turtle")
     bof = URIRef(f"{ID}org/bof")
     # DESCRIBE's shape is up to the engine (Oxigraph: outgoing triples; Virtuoso: also incoming ones).
-    assert (bof, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef(f"{ZIT}RegisteredAssociation")) in graph
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    assert (bof, rdf_type, URIRef(f"{ZIT}RegisteredAssociation")) in graph
     assert all(bof in (s, o) for s, _p, o in graph)
 
 

@@ -258,7 +258,7 @@ def test_eight_concurrent_submissions_all_land_once(srv):
 
 
 def test_expert_contact_without_consent_is_never_public(srv):
-    body = """
+    body = b"""
 @prefix zit: <https://w3id.org/sieci-zit/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
@@ -272,7 +272,7 @@ _:b a zit:Expert ; rdfs:label "Ekspert Bez Zgody"@pl , "Expert Without Consent"@
   dcterms:description "Rekord testowy."@pl , "A test record."@en ;
   zit:competence <https://w3id.org/sieci-zit/id/theme/climate> ;
   schema:email "bezzgody@example.org" ; schema:telephone "+48 000 000 999" .
-""".encode()
+"""
     created = submit(srv, body, srv.tokens["bof"])
     assert created.status_code == 201, created.text
     requests.post(created.json()["links"]["publish"], headers=auth(srv.tokens["reviewer"]),

@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.wheel
 def test_wheel_ships_the_data_and_runs_outside_the_checkout(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(REPO)],
         check=True,
         capture_output=True,
     )

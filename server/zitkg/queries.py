@@ -162,7 +162,9 @@ def load_query(path: Path) -> QueryDefinition:
         raise QueryFileError(path, line_of(sorted(unknown)[0]), f"unknown header keys: {', '.join(sorted(unknown))}")
     qid = header.get("id")
     if not isinstance(qid, str) or not _ID.match(qid) or qid != path.stem:
-        raise QueryFileError(path, line_of("id"), f"'id' must be lower-case kebab-case and equal the file name ({path.stem})")
+        raise QueryFileError(
+            path, line_of("id"), f"'id' must be lower-case kebab-case and equal the file name ({path.stem})"
+        )
     prefixes = {m.group(1): m.group(2) for m in re.finditer(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", sparql, re.I)}
     tags = header.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):

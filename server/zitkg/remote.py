@@ -25,7 +25,7 @@ from zitkg.settings import Settings
 from zitkg.sparql import results
 from zitkg.sparql.execute import PYTHON, QueryAnswer, QueryRequest
 from zitkg.sparql.guard import mask, query_form, without_dataset_clauses
-from zitkg.store import META_GRAPH, _join, _PUBLISHED, _published_triple, _replace_update
+from zitkg.store import _PUBLISHED, META_GRAPH, _join, _published_triple, _replace_update
 
 _SPARQL_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
