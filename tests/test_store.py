@@ -83,3 +83,19 @@ def test_a_failed_load_leaves_the_store_unchanged(store, monkeypatch, tmp_path):
     with pytest.raises(Exception, match=r"bad\.ttl"):
         bundle.load_bundled(store)
     assert _quads(store) == before
+
+
+def test_result_cache_serves_repeats_and_a_write_empties_it(store, settings):
+    from zitkg.sparql.service import SparqlService
+
+    service = SparqlService(store, settings)
+    try:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        first = service.query(query)
+        assert service.query(query) is first  # the same answer object: no evaluation
+        graph = "https://w3id.org/sieci-zit/graph/test"
+        store.replace_graphs({graph: [ox.Triple(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c"))]})
+        after = service.query(query)
+        assert after is not first and after.body != first.body
+    finally:
+        service.close()

@@ -10,6 +10,7 @@ recognised and replaced.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -70,11 +71,25 @@ SKOLEM_BASE = "https://w3id.org/sieci-zit/.well-known/genid/"
 
 
 def _nt(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    # Blank nodes are written as skolem IRIs: some stores (Virtuoso) refuse them in INSERT DATA, and a
-    # stable name lets every backend hold the same graph.
-    if isinstance(term, ox.BlankNode):
-        return f"<{SKOLEM_BASE}{term.value}>"
     return str(term)
+
+
+def skolemise(graph_iri: str, triples: Sequence[ox.Triple]) -> Sequence[ox.Triple]:
+    """Blank nodes become skolem IRIs named by the graph's canonical form (RDFC-1.0).
+
+    Some stores (Virtuoso) refuse blank nodes in INSERT DATA; and names that depend only on the graph's
+    content make loading the same data twice give the same store, on every backend.
+    """
+    if not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+        return triples
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    prefix = hashlib.sha256(graph_iri.encode()).hexdigest()[:12]
+
+    def named(term):  # noqa: ANN001, ANN202
+        return ox.NamedNode(f"{SKOLEM_BASE}{prefix}-{term.value}") if isinstance(term, ox.BlankNode) else term
+
+    return [ox.Triple(named(q.subject), q.predicate, named(q.object)) for q in dataset]
 
 
 def _published_triple(operation: str, iri: str) -> str:
@@ -95,7 +110,7 @@ def _replace_update(
     for iri, triples, is_public in items:
         parts.append(f"DROP SILENT GRAPH <{iri}>")
         parts.append(_published_triple("DELETE", iri))
-        lines = [f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in triples]
+        lines = [f"{_nt(t.subject)} {_nt(t.predicate)} {_nt(t.object)} ." for t in skolemise(iri, triples)]
         # Several INSERT DATA operations of one request: Virtuoso compiles each to SQL and refuses huge ones.
         for start in range(0, len(lines), INSERT_CHUNK):
             body = "\n".join(lines[start : start + INSERT_CHUNK])

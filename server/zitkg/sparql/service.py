@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
@@ -23,6 +24,51 @@ def syntax_details(message: str) -> dict[str, int] | None:
     return {"line": int(match.group(1)), "column": int(match.group(2))} if match else None
 
 
+class ResultCache:
+    """Answers kept by query and data version; any committed write empties it (the version moves).
+
+    Only for a store this process writes alone: with a remote store other workers write too.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024) -> None:
+        self._entries: OrderedDict[tuple, QueryAnswer] = OrderedDict()
+        self._sizes: dict[tuple, int] = {}
+        self._bytes = 0
+        self._version = -1
+        self._max_bytes, self._max_entry = max_bytes, max_entry
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(answer: QueryAnswer) -> int:
+        if answer.body is not None:
+            return len(answer.body)
+        return 200 * (len(answer.rows) + len(answer.triples)) + 100
+
+    def get(self, key: tuple, version: int) -> QueryAnswer | None:
+        with self._lock:
+            if version != self._version:
+                self._entries.clear()
+                self._sizes.clear()
+                self._bytes, self._version = 0, version
+                return None
+            answer = self._entries.get(key)
+            if answer is not None:
+                self._entries.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple, version: int, answer: QueryAnswer) -> None:
+        size = self._size(answer)
+        with self._lock:
+            if version != self._version or size > self._max_entry or key in self._entries:
+                return
+            self._entries[key] = answer
+            self._sizes[key] = size
+            self._bytes += size
+            while self._bytes > self._max_bytes:
+                old, _ = self._entries.popitem(last=False)
+                self._bytes -= self._sizes.pop(old)
+
+
 class SparqlService:
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
@@ -30,6 +76,7 @@ class SparqlService:
         self.pool = store.executor(settings)
         self._published: tuple[int, tuple[str, ...]] = (-1, ())
         self._published_lock = threading.Lock()
+        self.cache = ResultCache()
 
     def published_graphs(self) -> tuple[str, ...]:
         if not self.store.sole_writer:  # another worker may have published since: ask every time
@@ -90,11 +137,21 @@ class SparqlService:
             substitutions=dict(substitutions or {}),
             max_rows=rows,
         )
+        cacheable = self.store.sole_writer
+        version = self.store.version
+        bound = tuple(sorted((k, str(v)) for k, v in request.substitutions.items()))
+        key = (sparql, request.result_format, request.graph_format, request.default_graphs,
+               request.named_graphs, request.union_default, request.max_rows, bound)
+        if cacheable and (hit := self.cache.get(key, version)) is not None:
+            return hit
         try:
-            return self.pool.run(request, self.effective_timeout(timeout))
+            answer = self.pool.run(request, self.effective_timeout(timeout))
         except QuerySyntaxError as exc:
             exc.details = syntax_details(exc.message)
             raise
+        if cacheable:
+            self.cache.put(key, version, answer)
+        return answer
 
     def update(self, sparql: str, token: str | None) -> None:
         expected = self.settings.admin_token
