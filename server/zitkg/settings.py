@@ -59,6 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
             "publisher's home page only."),
     Setting("downloads", str, "", "Folder of the export releases served under /downloads/; empty: "
             "'<store>.downloads' beside the store."),
+    Setting("tile_url", str, "", "Map tile URL template ({z}/{x}/{y}) for the UI's map; empty: no tiles, the "
+            "markers, links and legend are drawn on a plain background."),
+    Setting("tile_attribution", str, "", "Attribution text the tile server requires, shown on the map."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -109,6 +112,8 @@ class Settings:
     publisher_url: str
     contact_email: str
     downloads: str
+    tile_url: str
+    tile_attribution: str
 
     @property
     def allowed_service_hosts(self) -> frozenset[str]:
