@@ -8,7 +8,7 @@ STORE ?= var/store
 PORT ?= 8123
 HOST ?= 127.0.0.1
 
-.PHONY: setup serve test lint bench clean
+.PHONY: setup serve test lint bench clean messages
 
 setup: $(STAMP)
 
@@ -25,6 +25,12 @@ serve: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# Extract the UI's messages and update the Polish catalog (only the .po is kept; it is compiled at run time).
+messages: setup
+	mkdir -p var
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location -o var/messages.pot .
+	$(VENV)/bin/pybabel update -i var/messages.pot -d server/zitkg/web/translations -l pl --no-location --no-fuzzy-matching
 
 lint: setup
 	$(VENV)/bin/ruff check server tests

@@ -13,6 +13,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from rdflib import RDF, RDFS, SH, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -66,6 +67,9 @@ class Field:
     severity: str = "Violation"
     messages: list[str] = field(default_factory=list)
     order: float = 999
+    datatypes: list[str] = field(default_factory=list)  # allowed datatype IRIs (sh:datatype, also inside sh:or)
+    classes: list[str] = field(default_factory=list)  # allowed class IRIs of linked resources
+    node_kinds: list[str] = field(default_factory=list)  # sh:IRI, sh:Literal, ... (also inside sh:or)
 
 
 @dataclass
@@ -125,10 +129,12 @@ def codebook(lang: str) -> list[ClassEntry]:
                     messages=[str(m) for m in shapes.objects(prop, SH.message)
                               if isinstance(m, Literal) and m.language == lang],
                     order=float(shapes.value(prop, SH.order) or 999),
+                    **_structure(shapes, prop),
                 ))
             rules = [str(m) for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)
                      if isinstance(m, Literal) and m.language == lang]
-            rules += [str(m) for m in shapes.objects(shape, SH.message) if isinstance(m, Literal) and m.language == lang]
+            rules += [str(m) for m in shapes.objects(shape, SH.message)
+                      if isinstance(m, Literal) and m.language == lang]
             entries.append(ClassEntry(
                 iri=str(cls), label=_label(vocab, cls, lang),
                 definition=_text(vocab, cls, SKOS.definition, lang), shape=str(shape),
@@ -161,6 +167,20 @@ def _allowed(shapes: Graph, vocab: Graph, prop: object, lang: str, words: dict[s
         names = [_short(str(shapes.value(o, SH["class"]) or shapes.value(o, SH.datatype) or "")) for o in options]
         return f"{words['or']} {', '.join(n for n in names if n)}", []
     return words["any"], []
+
+
+def _structure(shapes: Graph, prop: object) -> dict[str, Any]:
+    """Datatypes and classes a property shape allows, looking into sh:or and a node shape's sh:or
+    (what a form needs to pick an input; the codebook shows the same in words)."""
+    alternatives = [prop]
+    for holder in (prop, shapes.value(prop, SH.node)):
+        if holder is not None and shapes.value(holder, SH["or"]) is not None:
+            alternatives += list(Collection(shapes, shapes.value(holder, SH["or"])))
+    datatypes = [str(d) for a in alternatives for d in shapes.objects(a, SH.datatype)]
+    classes = [str(c) for a in alternatives for c in shapes.objects(a, SH["class"])]
+    kinds = [str(k).rsplit("#", 1)[-1] for a in alternatives for k in shapes.objects(a, SH.nodeKind)]
+    return {"datatypes": list(dict.fromkeys(datatypes)), "classes": list(dict.fromkeys(classes)),
+            "node_kinds": list(dict.fromkeys(kinds))}
 
 
 def shapes_files() -> Graph:

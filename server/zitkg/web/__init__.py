@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
 
 from zitkg import resources
 from zitkg.accounts import Accounts, accounts_path
+from zitkg.backends import open_store
 from zitkg.bundle import ensure_loaded
 from zitkg.queries import QueryLibrary, Registry
 from zitkg.settings import Settings, load_settings
 from zitkg.sparql.service import SparqlService
-from zitkg.backends import open_store
 from zitkg.store import GraphStore
 from zitkg.submissions import Submissions
 
@@ -39,6 +40,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
 
     errors.init_app(app)
+
+    @app.after_request
+    def _worker_header(response):  # noqa: ANN001, ANN202 - which web worker answered, for operators
+        response.headers["Zitkg-Worker"] = str(os.getpid())
+        return response
+
     for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
         app.register_blueprint(blueprint)
     return app

@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 
 from zitkg.describe import Description, describe
-from zitkg.ontology_docs import codebook, ontology_html
 from zitkg.errors import NotAcceptable, NotFound
+from zitkg.ontology_docs import codebook, ontology_html
 from zitkg.sparql import results
-from zitkg.web.i18n import GRAPH_NAMES, text, ui_language
+from zitkg.web.i18n import graph_name, text, ui_language
 
 bp = Blueprint("ld", __name__)
 
@@ -90,7 +90,7 @@ def resource(path: str) -> Response:
         lang=lang,
         t=lambda key: text(key, lang),
         local_path=local_path,
-        graph_name=lambda g: GRAPH_NAMES.get(g.rsplit("/", 1)[-1], {}).get(lang, g),
+        graph_name=lambda g: graph_name(g, lang),
         alternates=_alternates("/id/" + stem),
         is_example=any(p.value.endswith("#isExample") and getattr(o, "value", "") == "true"
                        for p, o, _g in description.statements),

@@ -114,6 +114,10 @@ def endpoint() -> Response:
         _service().update(update, _bearer_token())
         return Response(status=204, headers=_CORS)
     if query is None:
+        if request.method == "GET" and _prefers_html():
+            from zitkg.web.ui import sparql_editor
+
+            return sparql_editor()
         return service_description()
     if not query.strip():
         raise BadRequest("the query is empty")
@@ -132,6 +136,12 @@ def endpoint() -> Response:
         # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
         return _answer_again(query, answer)
     return _response(answer.body or b"", chosen, answer.truncated)
+
+
+def _prefers_html() -> bool:
+    """A browser (text/html ranked above Turtle) gets the query editor instead of the service description."""
+    accept = request.accept_mimetypes
+    return bool(accept) and accept.quality("text/html") > accept.quality("text/turtle")
 
 
 def _answer_again(query: str, answer) -> Response:
