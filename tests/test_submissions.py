@@ -90,6 +90,9 @@ def test_valid_practice_goes_submit_publish_public(srv):
     assert sparql_ask(srv, f"ASK {{ <{practice}> a <{ZIT}GoodPractice> ; <{ZIT}theme> ?t }}")
     page = requests.get(f"{srv.url}/id/practice/{practice.rsplit('/', 1)[1]}", timeout=10)
     assert page.status_code == 200 and "Wspólne zakupy energii dla gmin MOF" in page.text
+    # where each statement comes from: the submission, by whom and when
+    assert f"zgłoszenie: Stowarzyszenie Białostockiego Obszaru Funkcjonalnego, {published.json()['created'][:10]}" \
+        in page.text
     who = f"ASK {{ ?sub <http://www.w3.org/ns/prov#wasAttributedTo> <{ID}org/bof> ; <{ZIT}submissionGraph> ?g }}"
     assert sparql_ask(srv, who)
     again = requests.post(created["links"]["publish"], headers=auth(srv.tokens["reviewer"]), timeout=10)
@@ -117,6 +120,7 @@ def test_invalid_submission_gets_422_with_every_result_and_changes_nothing(srv):
     assert resp.status_code == 422
     body = resp.json()
     assert body["error"] == "validation-failed"
+    assert body["details"]["summary"]["pl"].startswith("Zgłoszenie narusza 2 reguł")
     results = {(r["focusNode"], r["path"], r["severity"], r["component"]) for r in body["details"]["results"]}
     pilot = ID + "pilot/zly-pilot"
     assert results == {

@@ -38,6 +38,15 @@ class Description:
     statements: list[tuple[ox.NamedNode, object, str]]  # predicate, object, graph
     incoming: list[tuple[ox.NamedNode, ox.NamedNode, str]]  # subject, predicate, graph
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # iri -> lang -> label
+    submissions: dict[str, tuple[str, str]] = field(default_factory=dict)  # graph -> (organisation, time)
+
+    def source(self, graph: str, lang: str) -> str | None:
+        """'submission by <organisation>, <date>' for a statement from a published submission."""
+        if graph not in self.submissions:
+            return None
+        organisation, when = self.submissions[graph]
+        name = self.label(organisation, lang) or organisation
+        return (f"zgłoszenie: {name}, {when[:10]}" if lang == "pl" else f"submission by {name}, {when[:10]}")
 
     def label(self, iri: str, lang: str) -> str | None:
         by_lang = self.labels.get(iri, {})
@@ -58,6 +67,19 @@ class Description:
         return sorted(out, key=str)
 
 
+_PROVENANCE = """
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX zit: <https://w3id.org/sieci-zit/ontology#>
+SELECT ?g ?org ?when ?label WHERE {
+  ?submission zit:submissionGraph ?g ; prov:wasAttributedTo ?org ; prov:generatedAtTime ?when .
+  FILTER(?g IN (GRAPHS))
+  OPTIONAL { ?org rdfs:label ?label }
+}
+"""
+SUBMISSION_GRAPHS = "https://w3id.org/sieci-zit/graph/submission/"
+
+
 def describe(service: SparqlService, iri: str) -> Description:
     """Everything public about ``iri``; 404 when the graph says nothing about it."""
     subject = {"s": ox.NamedNode(iri)}
@@ -69,7 +91,18 @@ def describe(service: SparqlService, iri: str) -> Description:
     for _s, x, label in service.query(_LABELS, result_format="python", substitutions=subject).rows:
         if isinstance(x, ox.NamedNode) and isinstance(label, ox.Literal):
             labels[x.value].setdefault(label.language or "", label.value)
+    graphs = {g.value for *_x, g, _s in rows} | {g.value for _x, _p, g, _s in incoming}
+    submissions = {}
+    submitted = sorted(g for g in graphs if g.startswith(SUBMISSION_GRAPHS))
+    if submitted:
+        listed = ", ".join(str(ox.NamedNode(g)) for g in submitted)
+        query = _PROVENANCE.replace("GRAPHS", listed)
+        for graph, organisation, when, label in service.query(query, result_format="python").rows:
+            submissions[graph.value] = (organisation.value, when.value)
+            if label is not None:
+                labels[organisation.value].setdefault(label.language or "", label.value)
     return Description(
+        submissions=submissions,
         iri=iri,
         statements=[(p, o, g.value) for p, o, g, _s in rows],
         incoming=[(x, p, g.value) for x, p, g, _s in incoming],

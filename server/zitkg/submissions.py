@@ -351,9 +351,13 @@ class Submissions:
             for result in details["results"]:
                 result.update(records.place(result["focusNode"], result["path"]))
         if not report.conforms:
+            count = len(report.violations)
+            details["summary"] = {
+                "pl": f"Zgłoszenie narusza {count} reguł(y) kształtów SHACL; nic nie zapisano.",
+                "en": f"The submission breaks {count} rule(s) of the SHACL shapes; nothing was stored.",
+            }
             raise Unprocessable(
-                f"the submission breaks {len(report.violations)} rule(s) of the shapes; nothing was stored",
-                report, details,
+                f"the submission breaks {count} rule(s) of the shapes; nothing was stored", report, details
             )
         return triples, report, list(revised.values())
 

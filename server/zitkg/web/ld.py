@@ -90,7 +90,7 @@ def resource(path: str) -> Response:
         lang=lang,
         t=lambda key: text(key, lang),
         local_path=local_path,
-        graph_name=lambda g: graph_name(g, lang),
+        graph_name=lambda g: description.source(g, lang) or graph_name(g, lang),
         alternates=_alternates("/id/" + stem),
         is_example=any(p.value.endswith("#isExample") and getattr(o, "value", "") == "true"
                        for p, o, _g in description.statements),
