@@ -61,6 +61,17 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def loaded_app(tmp_path_factory):
+    """An app over a fresh on-disk store with the bundled data, shared by the tests of one module."""
+    from zitkg.web import create_app
+
+    path = tmp_path_factory.mktemp("app") / "store"
+    application = create_app(load_settings(environ={}, overrides={"store": path, "query_workers": 2}))
+    yield application
+    application.extensions["zitkg"]["sparql"].close()
+
+
 @dataclass
 class RunningServer:
     url: str

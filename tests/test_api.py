@@ -13,20 +13,9 @@ from openapi_spec_validator import validate
 ID = "https://w3id.org/sieci-zit/id/"
 
 
-@pytest.fixture(scope="module")
-def api_app(tmp_path_factory):
-    from zitkg.settings import load_settings
-    from zitkg.web import create_app
-
-    path = tmp_path_factory.mktemp("api") / "store"
-    application = create_app(load_settings(environ={}, overrides={"store": path, "query_workers": 2}))
-    yield application
-    application.extensions["zitkg"]["sparql"].close()
-
-
 @pytest.fixture
-def api(api_app):
-    return api_app.test_client()
+def api(loaded_app):
+    return loaded_app.test_client()
 
 
 def test_list_in_both_languages(api):
@@ -96,10 +85,10 @@ def test_csv_cells_that_look_like_formulas_are_defused():
     assert cells == ["'=HYPERLINK(\"http://evil\")", "'-1+2", "'@SUM(A1)", "fine"]
 
 
-def test_openapi_is_valid_and_lists_every_query(api, api_app):
+def test_openapi_is_valid_and_lists_every_query(api, loaded_app):
     spec = api.get("/api/openapi.json").get_json()
     validate(spec)
-    ids = {q.id for q in api_app.extensions["zitkg"]["library"].registry}
+    ids = {q.id for q in loaded_app.extensions["zitkg"]["library"].registry}
     assert {f"/api/queries/{i}/results" for i in ids} <= set(spec["paths"])
     assert api.get("/api/").status_code == 200 and b"swagger-ui" in api.get("/api/").data
 
@@ -110,9 +99,9 @@ def test_interactive_page_assets_are_served_locally(api):
     assert api.get("/assets/swagger-ui-dist/package.json").status_code == 404
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_app):
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(loaded_app):
     """Every operation of the OpenAPI description, fed generated values: no 5xx, no answer off the schema."""
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", loaded_app)
     checked = 0
     for result in schema.get_all_operations():
         operation = result.ok()

@@ -24,20 +24,9 @@ KINDS = {  # one IRI of each kind, with a type it must carry
 }
 
 
-@pytest.fixture(scope="module")
-def ld_app(tmp_path_factory):
-    from zitkg.settings import load_settings
-    from zitkg.web import create_app
-
-    path = tmp_path_factory.mktemp("ld") / "store"
-    application = create_app(load_settings(environ={}, overrides={"store": path, "query_workers": 2}))
-    yield application
-    application.extensions["zitkg"]["sparql"].close()
-
-
 @pytest.fixture
-def web(ld_app):
-    return ld_app.test_client()
+def web(loaded_app):
+    return loaded_app.test_client()
 
 
 @pytest.mark.parametrize("path", sorted(KINDS))
@@ -97,10 +86,10 @@ def test_unknown_iri_is_404_and_unknown_type_406(web):
     assert resp.status_code == 406 and "text/turtle" in resp.get_json()["details"]["offered"]
 
 
-def test_html_escapes_data(web, ld_app):
+def test_html_escapes_data(web, loaded_app):
     import pyoxigraph as ox
 
-    store = ld_app.extensions["zitkg"]["store"]
+    store = loaded_app.extensions["zitkg"]["store"]
     iri = ox.NamedNode(ID + "test/xss")
     store.replace_graphs({"https://w3id.org/sieci-zit/graph/test": [
         ox.Triple(iri, ox.NamedNode(str(RDFS.label)), ox.Literal("<script>alert(1)</script>", language="pl"))]})

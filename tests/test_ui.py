@@ -22,20 +22,9 @@ PAGES = ["/", "/search", "/search?q=rower", "/map", "/matrix", "/networks", "/ne
          f"/matrix/cell?organisation={ID}org/bof&theme={ID}theme/energy-efficiency"]
 
 
-@pytest.fixture(scope="module")
-def ui_app(tmp_path_factory):
-    from zitkg.settings import load_settings
-    from zitkg.web import create_app
-
-    path = tmp_path_factory.mktemp("ui") / "store"
-    application = create_app(load_settings(environ={}, overrides={"store": path, "query_workers": 2}))
-    yield application
-    application.extensions["zitkg"]["sparql"].close()
-
-
 @pytest.fixture
-def web(ui_app):
-    return ui_app.test_client()
+def web(loaded_app):
+    return loaded_app.test_client()
 
 
 def status(web, path: str) -> int:
@@ -110,10 +99,10 @@ def test_search_facet_links_toggle_a_value(web):
     assert "theme=" not in link.replace("&amp;", "&")
 
 
-def test_data_is_escaped(web, ui_app):
+def test_data_is_escaped(web, loaded_app):
     import pyoxigraph as ox
 
-    store = ui_app.extensions["zitkg"]["store"]
+    store = loaded_app.extensions["zitkg"]["store"]
     iri = ox.NamedNode(ID + "practice/xss")
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     evil = "<script>alert(1)</script>"
@@ -187,8 +176,8 @@ def test_question_page_form_table_sparql_and_links(web):
     assert web.get("/questions/nope", headers=BROWSER).status_code == 404
 
 
-def test_every_library_query_has_a_page_with_rows(web, ui_app):
-    for definition in ui_app.extensions["zitkg"]["library"].registry:
+def test_every_library_query_has_a_page_with_rows(web, loaded_app):
+    for definition in loaded_app.extensions["zitkg"]["library"].registry:
         html = page(web, f"/questions/{definition.id}")
         assert "<tbody>" in html and "<tr><td>" in html, definition.id
 
@@ -287,9 +276,9 @@ def test_every_ui_message_has_a_polish_translation():
     assert not list((root / "server/zitkg/web/translations").rglob("*.mo"))  # compiled at run time only
 
 
-def test_every_ui_route_is_documented(ui_app):
+def test_every_ui_route_is_documented(loaded_app):
     from pathlib import Path
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "ui.md").read_text(encoding="utf-8")
-    routes = sorted(r.rule for r in ui_app.url_map.iter_rules() if r.endpoint.startswith("ui."))
+    routes = sorted(r.rule for r in loaded_app.url_map.iter_rules() if r.endpoint.startswith("ui."))
     assert [r for r in routes if f"`{r}" not in docs] == []
