@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from json.encoder import encode_basestring as _quote  # the C encoder
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -97,12 +98,39 @@ def _json_term(term: object) -> dict[str, str]:
     raise TypeError(f"unexpected term {term!r}")
 
 
+def _json_piece(term: object) -> str:
+    """The SPARQL JSON of one term as text (the common cases without building a dict)."""
+    if isinstance(term, ox.NamedNode):
+        return '{"type":"uri","value":' + _quote(term.value) + "}"
+    if isinstance(term, ox.Literal):
+        value = _quote(term.value)
+        if term.language:
+            return '{"type":"literal","value":' + value + ',"xml:lang":' + _quote(term.language) + "}"
+        datatype = term.datatype.value
+        if datatype == XSD_STRING:
+            return '{"type":"literal","value":' + value + "}"
+        return '{"type":"literal","value":' + value + ',"datatype":' + _quote(datatype) + "}"
+    return json.dumps(_json_term(term), ensure_ascii=False, separators=(",", ":"))
+
+
 def write_json(variables: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
-    bindings = [
-        {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in rows
-    ]
-    doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    # Terms repeat a lot across rows (IRIs of classes, themes, organisations): each distinct term is
+    # written to JSON text once and the rows are joined from those pieces.
+    pieces: dict[object, str] = {}
+    keys = [json.dumps(v, ensure_ascii=False) + ":" for v in variables]
+    out = []
+    for row in rows:
+        cells = []
+        for key, term in zip(keys, row, strict=True):
+            if term is None:
+                continue
+            piece = pieces.get(term)
+            if piece is None:
+                piece = pieces[term] = _json_piece(term)
+            cells.append(key + piece)
+        out.append("{" + ",".join(cells) + "}")
+    head = json.dumps({"vars": list(variables)}, ensure_ascii=False, separators=(",", ":"))
+    return ('{"head":' + head + ',"results":{"bindings":[' + ",".join(out) + "]}}").encode()
 
 
 def _xml_term(term: object) -> str:
