@@ -32,6 +32,15 @@ messages: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location -o var/messages.pot .
 	$(VENV)/bin/pybabel update -i var/messages.pot -d server/zitkg/web/translations -l pl --no-location --no-fuzzy-matching
 
+# The benchmark suite (bench/run.py, ~30-45 min on 2 cores): BENCH_ARGS="--sizes bundled,100k" for a quick run.
+# Results: docs/benchmarks.md (tables), docs/benchmarks.png, bench/results/*.json. wrk (Debian) drives the
+# throughput runs; without it a threaded Python client does, and the report says so.
+BENCH_ARGS ?=
+bench: setup
+	$(PY) -m pip install --quiet -e '.[test,benchmark]'
+	@command -v wrk >/dev/null || echo "note: wrk not found (apt-get install wrk); throughput uses a Python client"
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check server tests
 
