@@ -3,6 +3,7 @@ change nothing; concurrent submissions all land; a killed server keeps all of a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -313,10 +314,13 @@ def test_server_killed_mid_submission_keeps_all_or_nothing(tmp_path):
     thread = threading.Thread(target=send)
     thread.start()
     time.sleep(1.0)
-    os.kill(running.process.pid, signal.SIGKILL)
-    for child in _children(running.process.pid):
-        os.kill(child, signal.SIGKILL)
+    # The whole process tree dies at once, as in a power cut: gunicorn's master, its worker, query workers.
+    tree = [running.process.pid, *_children(running.process.pid)]
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     running.process.wait()
+    _wait_gone(tree[1:])
     thread.join()
     store = ox.Store(str(running.store))  # opening for writing runs RocksDB's crash recovery, as a restart does
     landed = [i for i in range(400)
@@ -333,6 +337,21 @@ def test_server_killed_mid_submission_keeps_all_or_nothing(tmp_path):
     finally:
         restarted.terminate()
         restarted.wait(timeout=10)
+
+
+def _wait_gone(pids: list[int], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes still alive after SIGKILL: {pids}")
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0].lower()
+    except (FileNotFoundError, IndexError):
+        return "zombie"
 
 
 def _children(pid: int) -> list[int]:
