@@ -62,7 +62,7 @@ def test_submission_through_one_worker_is_visible_through_the_other_at_once(remo
         assert created.status_code == 201, created.text
         practice = next(d for d in created.json()["describes"] if "/practice/" in d)
         requests.post(created.json()["links"]["publish"], headers=headers, timeout=60).raise_for_status()
-        # Many fresh connections: gunicorn hands them to both workers; every one must see the practice.
+        # Many fresh connections: granian hands them to both workers; every one must see the practice.
         pids = set()
         for _ in range(12):
             with requests.Session() as fresh:

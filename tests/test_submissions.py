@@ -314,7 +314,7 @@ def test_server_killed_mid_submission_keeps_all_or_nothing(tmp_path):
     thread = threading.Thread(target=send)
     thread.start()
     time.sleep(1.0)
-    # The whole process tree dies at once, as in a power cut: gunicorn's master, its worker, query workers.
+    # The whole process tree dies at once, as in a power cut: granian's master, its worker, query workers.
     tree = [running.process.pid, *_children(running.process.pid)]
     for pid in tree:
         with contextlib.suppress(ProcessLookupError):

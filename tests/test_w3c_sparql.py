@@ -30,10 +30,10 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
+from shared_paths import shared_root
 from zitkg.settings import load_settings
 from zitkg.store import OxigraphStore
 from zitkg.web import create_app
-from shared_paths import shared_root
 
 SUITE = Path("external") / "w3c-sparql11"  # inside the shared folder
 FOLDERS = ("aggregates", "bind")

@@ -123,9 +123,9 @@ def query(
 ) -> None:
     """Run QUERY over the published graphs: a library query's id (see `zitkg queries`), a .rq file or SPARQL."""
     from zitkg import resources
+    from zitkg.backends import open_store
     from zitkg.bundle import ensure_loaded
     from zitkg.output import render
-    from zitkg.backends import open_store
     from zitkg.queries import QueryLibrary, Registry
     from zitkg.sparql.service import SparqlService
     from zitkg.store import OxigraphStore

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from zitkg.errors import Forbidden
@@ -41,7 +42,9 @@ class Scanned:
     iris: tuple[str, ...]
 
 
+@lru_cache(maxsize=64)
 def scan(sparql: str) -> Scanned:
+    """Memoised: one request scans its text for several checks (form, remote calls, dataset, shape)."""
     iris: list[str] = []
 
     def repl(match: re.Match[str]) -> str:
@@ -142,3 +145,42 @@ def check_remote_calls(sparql: str, allowed_hosts: frozenset[str]) -> None:
                 if allowed_hosts
                 else "this endpoint does not call other servers (ZITKG_SERVICE_ALLOWLIST is empty)",
             )
+
+
+# One triple pattern with a constant subject or object, as linked-data browsers and map pop-ups send:
+# SELECT/ASK, no modifiers but LIMIT/OFFSET. See is_bounded_lookup.
+_LOOKUP_TERM = (r"(?:[?$]\w+|<\#\d+>|[A-Za-z][\w.-]*:[\w.\-%]*|:[\w.\-%]*|a"
+                r"|\s(?:@[A-Za-z-]+|\^\^(?:<\#\d+>|[A-Za-z][\w.-]*:[\w.-]*))?"  # a blanked literal
+                r"|[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)")
+_LOOKUP = re.compile(
+    r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:\s*<\#\d+>|BASE\s*<\#\d+>)\s*)*"
+    r"(?:SELECT\s+(?:\*|(?:[?$]\w+\s*)+)\s*(?:WHERE\s*)?|ASK\s*(?:WHERE\s*)?)"
+    rf"\{{\s*(?P<s>{_LOOKUP_TERM})\s+(?P<p>{_LOOKUP_TERM})\s+(?P<o>{_LOOKUP_TERM})\s*\.?\s*\}}"
+    r"\s*(?:(?:LIMIT\s+(?P<limit>\d+)|OFFSET\s+\d+)\s*){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def bounded_lookup(sparql: str) -> BoundedLookup | None:
+    """The shape of a query whose cost the row cap bounds, so that it may run without a killable worker.
+
+    One triple pattern with a constant subject or object, no DISTINCT, ORDER BY, GROUP BY, FILTER or
+    paths: Oxigraph streams it from one index range, each scanned quad is an answer row, and the
+    answer stops at the row cap (or LIMIT; OFFSET skips within the constant's own range). ASK stops at
+    the first match. Whatever else a query holds sends it to a worker process with the time limit.
+    """
+    match = _LOOKUP.match(scan(sparql).text)
+    if match is None:
+        return None
+
+    def constant(term: str) -> bool:
+        return not term.startswith(("?", "$")) and term.lower() != "a"
+
+    if not (constant(match.group("s")) or constant(match.group("o"))):
+        return None
+    return BoundedLookup(int(match.group("limit")) if match.group("limit") else None)
+
+
+@dataclass(frozen=True)
+class BoundedLookup:
+    limit: int | None  # the query's LIMIT, if it has one

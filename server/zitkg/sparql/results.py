@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from json.encoder import encode_basestring as _quote  # the C encoder
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _quote  # the C encoder
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from zitkg import resources
 from zitkg.accounts import Accounts, accounts_path
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["submissions"] = Submissions(store, settings.base_iri)
 
     from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
+    from zitkg.web.fastlane import SparqlFastLane, raise_fastlane_error
 
     errors.init_app(app)
 
@@ -46,8 +47,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         response.headers["Zitkg-Worker"] = str(os.getpid())
         return response
 
+    @app.before_request
+    def _fastlane_error() -> None:  # an error the fast lane met while answering: shaped here like any other
+        raise_fastlane_error(request.environ)
+
     for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
         app.register_blueprint(blueprint)
+    app.wsgi_app = SparqlFastLane(app.wsgi_app, ext["sparql"], settings.max_body_bytes, settings.max_rows)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import MIMEAccept
 
 from zitkg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from zitkg.sparql import results
@@ -33,9 +34,14 @@ def _service():
 
 def negotiate(offered: tuple[Format, ...]) -> Format:
     """Pick a format from `format=` or `Accept`; 406 with the offered list when none fits."""
+    wanted = request.args.get("format") or request.form.get("format")
+    return choose_format(offered, wanted, request.accept_mimetypes)
+
+
+def choose_format(offered: tuple[Format, ...], wanted: str | None, accept: MIMEAccept) -> Format:
+    """The negotiation itself, free of the request so that the fast lane can reuse (and memoise) it."""
     by_key = {f.key: f for f in offered}
     by_media = {f.media_type: f for f in offered}
-    wanted = request.args.get("format") or request.form.get("format")
     if wanted:
         key = results.FORMAT_PARAM_ALIASES.get(wanted.lower(), wanted.lower())
         key = results.MEDIA_ALIASES.get(key, key) or key
@@ -47,7 +53,6 @@ def negotiate(offered: tuple[Format, ...]) -> Format:
             f"format {wanted!r} is not offered for this query",
             details={"offered": [f.key for f in offered] + [f.media_type for f in offered]},
         )
-    accept = request.accept_mimetypes
     if not accept:
         return offered[0]
     candidates = [f.media_type for f in offered] + [
@@ -159,17 +164,23 @@ def _answer_again(query: str, answer) -> Response:
 
 
 def _response(body: bytes, chosen: Format, truncated: bool) -> Response:
-    response = Response(body, mimetype=chosen.media_type, headers=_CORS)
-    if chosen.media_type.startswith("text/") or "json" in chosen.media_type or "xml" in chosen.media_type:
-        response.charset = "utf-8"
-        response.headers["Content-Type"] = f"{chosen.media_type}; charset=utf-8"
-    response.headers["Vary"] = "Accept"
+    limit = current_app.extensions["zitkg"]["settings"].max_rows
+    return Response(body, headers=answer_headers(chosen, truncated, limit))
+
+
+def answer_headers(chosen: Format, truncated: bool, row_limit: int) -> list[tuple[str, str]]:
+    """Headers of a query answer; the fast lane sends the same ones without building a Response."""
+    media = chosen.media_type
+    if media.startswith("text/") or "json" in media or "xml" in media:
+        media += "; charset=utf-8"
+    headers = [("Content-Type", media), *_CORS.items(), ("Vary", "Accept")]
     if truncated:
-        limit = current_app.extensions["zitkg"]["settings"].max_rows
-        response.headers["Zitkg-Results-Truncated"] = "true"
-        response.headers["Zitkg-Row-Limit"] = str(limit)
-        response.headers["Warning"] = f'199 zitkg "results cut at {limit} rows"'
-    return response
+        headers += [
+            ("Zitkg-Results-Truncated", "true"),
+            ("Zitkg-Row-Limit", str(row_limit)),
+            ("Warning", f'199 zitkg "results cut at {row_limit} rows"'),
+        ]
+    return headers
 
 
 def service_description() -> Response:
