@@ -63,8 +63,9 @@ def machine() -> dict[str, Any]:
                 mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
+    from importlib.metadata import version
+
     import flask
-    import gunicorn
     import rdflib
 
     oxigraph_cli = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
@@ -80,7 +81,8 @@ def machine() -> dict[str, Any]:
         "oxigraph_cli": _run([oxigraph_cli, "--version"]),
         "rdflib": rdflib.__version__,
         "flask": flask.__version__,
-        "gunicorn": gunicorn.__version__,
+        "granian": version("granian"),
+        "gunicorn": version("gunicorn"),
         "wrk": (_run(["wrk", "--version"]) or "").splitlines()[0] if shutil.which("wrk") else None,
         "git": git + (" (with uncommitted changes in server/, queries/ or shapes/)" if dirty else ""),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -263,7 +265,7 @@ def rss_mb(pid: int | None = None) -> float | None:
 
 
 def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its descendants (gunicorn master, worker, query workers); shared pages count
+    """RSS of a process and its descendants (granian master, worker, query workers); shared pages count
     once per process, so this over-counts forked children."""
     total = 0.0
     todo = [pid]
@@ -344,7 +346,7 @@ class Client:
                     raise
                 self.close()  # the server closed an idle keep-alive connection: one retry on a new one
                 status, data = self._once(method, target, body, headers)
-        except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException, OSError):
+        except (TimeoutError, ConnectionError, http.client.HTTPException, OSError):
             self.close()
             if self._expired or isinstance(sys.exc_info()[1], TimeoutError):
                 raise TimeoutError from None
@@ -471,7 +473,7 @@ def start_oxigraph(store_dir: Path | None, log: Path, timeout_s: float | None = 
 
 def start_command(name: str, cmd: list[str], port: int, path: str, log: Path, env: dict[str, str] | None = None,
                   cwd: Path | None = None) -> Server:
-    """Any other HTTP server (the reference WSGI app, the service under granian) on ``port``."""
+    """Any other HTTP server (the reference WSGI app under gunicorn or granian) on ``port``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}
     started = time.perf_counter()
     with log.open("wb") as out:

@@ -1,6 +1,6 @@
 """Evidence for the performance findings of docs/benchmarks.md, each next to the change that fixes it.
 
-    python bench/findings.py [--sizes 100k,1m] [--timeout 20]
+    python bench/findings.py [--sizes bundled,20000,100k,1m] [--timeout 20] [--only rewrites,writers,...]
 
 1. Library queries whose FILTER NOT EXISTS holds a property path (gaps-pilots, gaps-members) do not
    finish at 100k triples on Oxigraph; the same question with MINUS (the shared variables are bound on
@@ -14,6 +14,11 @@
    disk store loaded in Rust (``dump`` + ``bulk_load``).
 5. The service's load path (``OxigraphStore.replace_graphs``: one SPARQL INSERT DATA text) phase by phase,
    next to ``Store.extend`` and ``Store.load`` of the same quads in one transaction.
+6. Writing big SELECT answers: rows pulled into Python (the floor), zitkg's ``execute()`` (rows + its
+   Python JSON writer), pyoxigraph's own JSON serializer, and ``QueryPool.run`` (``execute()`` in a worker,
+   the answer over a pipe).
+7. The /sparql route in process (Flask's test client, bundled data): what one request costs without the
+   HTTP server, answered from the result cache and not.
 
 Results: bench/results/findings.json (and printed).
 """
@@ -185,9 +190,31 @@ def service(source: Path, work: Path) -> dict[str, Any]:
     return out
 
 
+def route(work: Path, runs: int = 2000) -> dict[str, Any]:
+    from zitkg.settings import load_settings
+    from zitkg.web import create_app
+
+    app = create_app(load_settings(environ={}, overrides={"store": work / "route-store"}))
+    client = app.test_client()
+    headers = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
+    query = "ASK { <https://w3id.org/sieci-zit/id/org/bof> ?p ?o }"
+    out = {}
+    for name, text in (("cached", lambda i: query), ("uncached", lambda i: f"{query}\n# {i}")):
+        for i in range(200):
+            client.post("/sparql", data=text(-i - 1), headers=headers)
+        started = time.perf_counter()
+        for i in range(runs):
+            reply = client.post("/sparql", data=text(i), headers=headers)
+            assert reply.status_code == 200
+        out[name] = (time.perf_counter() - started) / runs * 1000
+    app.extensions["zitkg"]["sparql"].close()
+    log(f"  /sparql route in process: cache hit {out['cached']:.2f} ms, miss {out['uncached']:.2f} ms")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="20000,100k,1m")
+    parser.add_argument("--sizes", default="bundled,20000,100k,1m")
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args()
     from zitkg import resources

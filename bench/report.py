@@ -217,7 +217,7 @@ def machine_table(results: dict[str, Any]) -> list[str]:
     lines = ["| | |", "|---|---|"]
     for key, name in (("cpu", "CPU"), ("cores", "cores"), ("memory_gb", "memory (GB)"), ("platform", "OS"),
                       ("python", "Python"), ("pyoxigraph", "pyoxigraph"), ("oxigraph_cli", "oxigraph CLI"),
-                      ("rdflib", "rdflib"), ("flask", "Flask"), ("gunicorn", "gunicorn"), ("wrk", "wrk"),
+                      ("rdflib", "rdflib"), ("flask", "Flask"), ("granian", "granian"), ("gunicorn", "gunicorn"), ("wrk", "wrk"),
                       ("git", "code measured"), ("date", "date")):
         lines.append(f"| {name} | {m.get(key)} |")
     total = results.get("seconds")
@@ -335,11 +335,10 @@ def guard_table(results: dict[str, Any]) -> list[str]:
 
 
 SERVER_NAMES = {
-    "zitkg": "**zitkg serve** (as shipped: gunicorn gthread, 1 process, 8 threads, 4 query workers)",
+    "zitkg": "**zitkg serve** (as shipped: granian WSGI, 1 process, 8 threads, 4 query workers, SPARQL fast lane)",
     "oxigraph": "`oxigraph serve` on disk",
     "floor_gunicorn": "reference: bare WSGI function over pyoxigraph, gunicorn gthread 1 process (bench/floor_app.py)",
     "floor_granian": "reference: the same bare WSGI function under granian, 1 process",
-    "zitkg_granian": "experiment: the zitkg app unchanged, under granian, 1 process",
 }
 
 
@@ -393,9 +392,9 @@ def generated(results: dict[str, Any]) -> str:
     out += ["", "### Data (bench/generate.py)", ""] + data_table(results)
     cold = results.get("cold_start", {})
     if cold:
-        out += ["", f"### Cold start", "",
-                f"`zitkg serve` on an empty store folder until `ASK {{}}` on /sparql answers 200 (the bundled data "
-                f"loaded, published and copied into memory, gunicorn up): "
+        out += ["", "### Cold start", "",
+                "`zitkg serve` on an empty store folder until `ASK {}` on /sparql answers 200 (the bundled data "
+                "loaded, published and copied into memory, granian up): "
                 + ", ".join(f"{x:.2f} s" for x in cold["seconds"]) + f"; median **{cold['p50'] / 1000:.2f} s**."]
     out += ["", "### Load (one fresh process per load; peak RSS includes the interpreter, ~32 MB)", ""]
     out += load_table(results)

@@ -393,8 +393,8 @@ def lua_string(text: str) -> str:
 
 
 def reference_servers(source: Path, store_dir: Path, work: Path) -> list[tuple[str, Any]]:
-    """Starters of the reference servers: the bare WSGI app under gunicorn (and granian), the service under
-    granian (not how it ships: an experiment for what a faster HTTP server would give)."""
+    """Starters of the reference servers: the bare WSGI app (pyoxigraph behind one function, no features)
+    under gunicorn and under granian, the floors of the Python HTTP stack."""
     from common import free_port, start_command
 
     bin_dir = Path(sys.executable).parent
@@ -416,15 +416,7 @@ def reference_servers(source: Path, store_dir: Path, work: Path) -> list[tuple[s
                                                    "floor_app:app"],
                                  port, "/sparql", work / "floor-granian.log", {"BENCH_DATA": str(source)}, HERE)
 
-        def zitkg_granian():  # noqa: ANN202
-            port = free_port()
-            return start_command("zitkg_granian", [str(granian), "--interface", "wsgi", "--host", "127.0.0.1",
-                                                   "--port", str(port), "--workers", "1", "--blocking-threads", "4",
-                                                   "--factory", "zitkg.web:create_app"],
-                                 port, "/sparql", work / "zitkg-granian.log",
-                                 {"ZITKG_STORE": str(store_dir), "ZITKG_MAX_ROWS": "10000000"})
-
-        starters += [("floor_granian", floor_granian), ("zitkg_granian", zitkg_granian)]
+        starters.append(("floor_granian", floor_granian))
     return starters
 
 
@@ -442,9 +434,9 @@ def wrk_run(script: Path, server, duration: int) -> dict[str, Any]:  # noqa: ANN
 
 def throughput(memory: ox.Store, servers: dict[str, Any], work: Path, duration: int, source: Path) -> dict[str, Any]:
     rows = memory.query(
-        f"""SELECT ?s WHERE {{ VALUES ?c {{ <https://w3id.org/sieci-zit/ontology#Pilot>
-             <https://w3id.org/sieci-zit/ontology#GoodPractice> <https://w3id.org/sieci-zit/ontology#Expert> }}
-             ?s a ?c }} LIMIT 3000""", use_default_graph_as_union=True)
+        """SELECT ?s WHERE { VALUES ?c { <https://w3id.org/sieci-zit/ontology#Pilot>
+             <https://w3id.org/sieci-zit/ontology#GoodPractice> <https://w3id.org/sieci-zit/ontology#Expert> }
+             ?s a ?c } LIMIT 3000""", use_default_graph_as_union=True)
     iris = [f"{ID}org/bof"] + sorted(r[0].value for r in rows)
     out: dict[str, Any] = {"tool": None, "connections": 4, "threads": 2, "duration_s": duration, "iris": len(iris)}
     if shutil.which("wrk") is None:
@@ -474,7 +466,6 @@ def throughput(memory: ox.Store, servers: dict[str, Any], work: Path, duration: 
 
     for name, server in servers.items():
         measure(name, server)
-    servers["zitkg"].stop()  # the service under granian opens the same store folder
     for name, starter in reference_servers(source, servers["zitkg"].store_dir, work):
         try:
             server = starter()
