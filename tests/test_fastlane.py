@@ -170,3 +170,45 @@ def test_bounded_lookups_stop_at_the_row_cap(tmp_path) -> None:
             assert reply.headers["Zitkg-Results-Truncated"] == "true"
     finally:
         app.extensions["zitkg"]["sparql"].close()
+
+
+def test_a_lookup_never_sees_a_write_half_way(tmp_path) -> None:
+    """While a published graph is replaced, an in-process lookup sees the old or the new graph, never none."""
+    import threading
+
+    import pyoxigraph as ox
+
+    from zitkg.settings import load_settings
+    from zitkg.sparql.service import SparqlService
+    from zitkg.store import OxigraphStore
+
+    store = OxigraphStore(tmp_path / "store")
+    service = SparqlService(store, load_settings(environ={}, overrides={"store": tmp_path / "store"}))
+    graph, subject = "https://example.org/g", ox.NamedNode("https://example.org/s")
+    filler = [ox.Triple(ox.NamedNode(f"https://example.org/x{i}"), ox.NamedNode("https://example.org/p"),
+                        ox.Literal(str(i))) for i in range(20000)]
+
+    def version(n: int) -> list[ox.Triple]:
+        return [ox.Triple(subject, ox.NamedNode("https://example.org/v"), ox.Literal(str(n))), *filler]
+
+    store.replace_graphs({graph: version(0)})
+    lookup = "ASK { <https://example.org/s> ?p ?o }"
+    seen, done = [], threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            text = lookup + f" # {len(seen)}"  # a new text each time: no answer from the cache
+            seen.append(json.loads(service.query(text).body)["boolean"])
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(1, 4):
+            store.replace_graphs({graph: version(n)})
+    finally:
+        done.set()
+        reader.join()
+        service.close()
+        store.close()
+    assert len(seen) > 20
+    assert all(seen), f"{seen.count(False)} of {len(seen)} lookups saw the graph missing"

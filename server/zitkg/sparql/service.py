@@ -161,9 +161,14 @@ class SparqlService:
         return answer
 
     def _run_here(self, request: QueryRequest) -> QueryAnswer:
-        """A bounded lookup in this process: no worker hop (which costs more than the lookup itself)."""
+        """A bounded lookup in this process: no worker hop (which costs more than the lookup itself).
+
+        Under the store's write lock: a write brings the in-memory copy in step graph by graph, and a
+        lookup must not see it half-way (workers are forked under the same lock for the same reason).
+        """
         try:
-            return execute(self.store.read_store(), request)
+            with self.store.lock:
+                return execute(self.store.read_store(), request)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
 
