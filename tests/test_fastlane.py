@@ -212,3 +212,61 @@ def test_a_lookup_never_sees_a_write_half_way(tmp_path) -> None:
         store.close()
     assert len(seen) > 20
     assert all(seen), f"{seen.count(False)} of {len(seen)} lookups saw the graph missing"
+
+
+@pytest.mark.parametrize(("query", "plan"), [
+    ("SELECT * { ?s ?p ?o }", ("SELECT * { ?s ?p ?o }\nLIMIT 11", True)),
+    ("SELECT * { ?s ?p ?o } ORDER BY ?s OFFSET 3", ("SELECT * { ?s ?p ?o } ORDER BY ?s OFFSET 3\nLIMIT 11", True)),
+    ("SELECT * { ?s ?p ?o } LIMIT 5", ("SELECT * { ?s ?p ?o } LIMIT 5", False)),
+    ("SELECT * { ?s ?p ?o } # LIMIT 5", ("SELECT * { ?s ?p ?o } # LIMIT 5\nLIMIT 11", True)),
+    ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 99 } }",
+     ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 99 } }\nLIMIT 11", True)),
+    ("SELECT * { ?s ?p ?o } LIMIT 50", None),  # over the cap: the rows are counted in Python
+    ("SELECT * { ?s ?p ?o } VALUES ?s { <x:y> }", None),
+    ("SELECT * { ?s ?p ?o } ORDER BY (EXISTS { ?s ?q ?r }) LIMIT 50", None),
+    ("SELECT * { ?s ?p ?o", None),
+    ("ASK { ?s ?p ?o }", None),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", None),
+])
+def test_which_answers_the_engine_writes(query, plan) -> None:
+    from zitkg.sparql.guard import capped_select
+
+    assert capped_select(query, 10) == plan
+
+
+def test_engine_written_answers_are_byte_identical_to_ours(loaded_app) -> None:
+    from zitkg.queries import bind
+    from zitkg.remote import with_values
+    from zitkg.sparql import results
+    from zitkg.sparql.execute import QueryRequest, execute
+
+    store = loaded_app.extensions["zitkg"]["store"].read_store()
+    library = loaded_app.extensions["zitkg"]["library"]
+    checked = 0
+    for definition in library.registry:
+        if definition.form != "SELECT":
+            continue
+        text = with_values(definition.sparql, bind(definition, {}, library.ask, "pl"))
+        engine = execute(store, QueryRequest(text, union_default=True, max_rows=100000)).body
+        answer = store.query(text, use_default_graph_as_union=True)
+        ours = results.write_json(tuple(v.value for v in answer.variables), [tuple(row) for row in answer])
+        assert engine == ours, definition.id
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(("values", "truncated"), [
+    ('"a" "b" "c"', True),
+    ('"a},{" "b"', False),  # the row separator inside a string: counted exactly, not cut
+    ('"a},{" "b},{" "c"', True),
+])
+def test_engine_written_answers_keep_the_row_cap(tmp_path, values, truncated) -> None:
+    import pyoxigraph as ox
+
+    from zitkg.sparql.execute import QueryRequest, execute
+
+    answer = execute(ox.Store(), QueryRequest(f"SELECT ?x {{ VALUES ?x {{ {values} }} }}", max_rows=2))
+    rows = json.loads(answer.body)["results"]["bindings"]
+    assert len(rows) == 2
+    assert answer.truncated == truncated
+    assert rows[0]["x"]["value"] == ("a" if values.startswith('"a"') else "a},{")

@@ -184,3 +184,43 @@ def bounded_lookup(sparql: str) -> BoundedLookup | None:
 @dataclass(frozen=True)
 class BoundedLookup:
     limit: int | None  # the query's LIMIT, if it has one
+
+
+_TAIL_LIMIT = re.compile(r"(?<![\w:?$])LIMIT\s+(\d+)", re.IGNORECASE)
+_TAIL_VALUES = re.compile(r"(?<![\w:?$])VALUES(?![\w:])", re.IGNORECASE)
+
+
+def capped_select(sparql: str, cap: int) -> tuple[str, bool] | None:
+    """A SELECT whose answer cannot pass ``cap`` rows by itself: (text to run, whether to count its rows).
+
+    Lets the engine write the answer (pyoxigraph's JSON writer is several times faster than writing rows
+    from Python, docs/benchmarks.md). With a top-level LIMIT within the cap the text runs as it is;
+    without one, ``LIMIT cap+1`` is appended (the one extra row tells that the cap cut the answer).
+    None when neither applies (a larger LIMIT, a trailing VALUES block, not a SELECT).
+    """
+    if query_form(sparql) != "SELECT":
+        return None
+    tail = _after_outer_group(scan(sparql).text)
+    if tail is None or _TAIL_VALUES.search(tail):
+        return None
+    limit = _TAIL_LIMIT.search(tail)
+    if limit:
+        return (sparql, False) if int(limit.group(1)) <= cap else None
+    return f"{sparql}\nLIMIT {cap + 1}", True
+
+
+def _after_outer_group(masked: str) -> str | None:
+    """The text outside braces after the query's outer group closes (solution modifiers, VALUES)."""
+    depth, closed, outside = 0, False, []
+    for char in masked:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                closed = True
+                outside.append(" ")
+                continue
+        if closed and depth == 0:
+            outside.append(char)
+    return "".join(outside) if closed and depth == 0 else None

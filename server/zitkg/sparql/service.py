@@ -31,7 +31,7 @@ class ResultCache:
     Only for a store this process writes alone: with a remote store other workers write too.
     """
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_entry: int = 2 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 128 * 1024 * 1024, max_entry: int = 16 * 1024 * 1024) -> None:
         self._entries: OrderedDict[tuple, QueryAnswer] = OrderedDict()
         self._sizes: dict[tuple, int] = {}
         self._bytes = 0
