@@ -41,3 +41,30 @@ def test_restore_of_a_broken_file_fails_cleanly(tmp_path):
     bad.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["restore", str(bad), "--store", str(tmp_path / "s")])
     assert result.exit_code == 2 and "not valid N-Quads" in result.output
+
+
+def test_a_restore_broken_half_way_leaves_the_store_empty(tmp_path):
+    """The bulk loader is not one transaction; a parse error after good lines still changes nothing."""
+    good = "".join(f"<urn:s{i}> <urn:p> \"{i}\" <urn:g> .\n" for i in range(5000))
+    bad = tmp_path / "half.nq"
+    bad.write_text(good + "<urn:a> <urn:b> .\n", encoding="utf-8")
+    target = tmp_path / "s"
+    result = CliRunner().invoke(main, ["restore", str(bad), "--store", str(target)])
+    assert result.exit_code == 2 and "not valid N-Quads" in result.output and "5001" in result.output
+    assert OxigraphStore(target, read_only=True).quad_count() == 0
+
+
+def test_restore_into_a_store_with_data_replaces_the_dumped_graphs(tmp_path):
+    """The first restore fills an empty store (bulk loader), the second replaces graphs (one update)."""
+    target = tmp_path / "store"
+    first, second = tmp_path / "first.nq", tmp_path / "second.nq"
+    graph = "<https://w3id.org/sieci-zit/graph/extra>"
+    first.write_text(f'<urn:s> <urn:p> "old" {graph} .\n<urn:t> <urn:p> "kept" <urn:other> .\n', encoding="utf-8")
+    second.write_text(f'<urn:s> <urn:p> "new" {graph} .\n', encoding="utf-8")
+    for dump_file in (first, second):
+        result = CliRunner().invoke(main, ["restore", str(dump_file), "--store", str(target)])
+        assert result.exit_code == 0, result.output
+    quads = {str(q) for q in OxigraphStore(target, read_only=True).quads()}
+    assert f'<urn:s> <urn:p> "new" {graph}' in quads
+    assert f'<urn:s> <urn:p> "old" {graph}' not in quads
+    assert '<urn:t> <urn:p> "kept" <urn:other>' in quads

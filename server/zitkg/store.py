@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -215,6 +215,25 @@ class OxigraphStore:
         """
         touched = [*graphs, *(private or {})]
         self._write(_join(_replace_update(graphs, published, private or {}), extra_update), touched)
+
+    def bulk_load_empty(self, source: Any, rdf_format: ox.RdfFormat) -> int:
+        """Load a whole file into this empty store with Oxigraph's bulk loader (restore of a dump).
+
+        Some 10x faster than the SPARQL update of ``replace_graphs`` (docs/benchmarks.md), but not one
+        transaction: a file that fails to parse half-way is undone by clearing the store, which was empty.
+        """
+        with self.lock:
+            if len(self._disk):
+                raise ValueError("the bulk loader only fills an empty store")
+            try:
+                self._disk.bulk_load(source, format=rdf_format)
+            except BaseException:
+                self._disk.clear()
+                raise
+            self._disk.flush()
+            self._sync_memory(None)
+            self.version += 1
+            return len(self._disk)
 
     def update(self, sparql: str) -> None:
         """Apply a SPARQL update (administrators only; the web layer checks the token)."""
