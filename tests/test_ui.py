@@ -282,3 +282,18 @@ def test_every_ui_route_is_documented(loaded_app):
     docs = (Path(__file__).resolve().parents[1] / "docs" / "ui.md").read_text(encoding="utf-8")
     routes = sorted(r.rule for r in loaded_app.url_map.iter_rules() if r.endpoint.startswith("ui."))
     assert [r for r in routes if f"`{r}" not in docs] == []
+
+
+def test_error_pages_speak_the_ui_language(loaded_app):
+    client = loaded_app.test_client()
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get("/id/org/no-such-organisation", headers=browser)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '<html lang="pl">' in html and "404 Nie znaleziono" in html and "Wróć na stronę główną" in html
+    assert '<p lang="en">' in html  # the detail is the service's English message, marked as such
+    english = client.get("/id/org/no-such-organisation?lang=en", headers=browser).get_data(as_text=True)
+    assert '<html lang="en">' in english and "404 Not found" in english and "Back to the home page" in english
+    script = client.get("/id/org/<script>", headers=browser).get_data(as_text=True)
+    assert "<script>" not in script
+    assert client.get("/id/org/no-such-organisation").get_json()["status"] == 404  # clients still get JSON

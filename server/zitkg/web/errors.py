@@ -9,6 +9,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from zitkg.errors import ZitkgError
+from zitkg.web.i18n import _
 
 
 def error_body(status: int, code: str, message: str, hint: str | None = None, details: Any = None) -> dict:
@@ -28,18 +29,48 @@ def _wants_html() -> bool:
     ]
 
 
+# Page titles of the HTML error pages (English message ids, Polish in the catalog).
+TITLES = {
+    400: _("The request is not valid"),
+    401: _("A token is needed"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    405: _("This method is not allowed here"),
+    406: _("No format offered fits the request"),
+    413: _("The request is too large"),
+    415: _("This content type is not accepted"),
+    422: _("The data do not pass validation"),
+    500: _("Something went wrong on our side"),
+    503: _("The service cannot answer now"),
+}
+
+
 def render_error(body: dict) -> Response:
     status = body["status"]
     if _wants_html():
-        hint = f"<p>{escape(body['hint'])}</p>" if body.get("hint") else ""
-        page = (
-            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status} {escape(body["error"])}</title>'
-            f"<main><h1>{status} {escape(body['error'])}</h1><p>{escape(body['message'])}</p>{hint}</main></html>"
-        )
-        return Response(page, status=status, mimetype="text/html")
+        return Response(_error_page(body), status=status, mimetype="text/html")
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _error_page(body: dict) -> str:
+    """A small page in the UI's language (Polish by default); the detail is the English message itself."""
+    from zitkg.web.i18n import translate, ui_language
+
+    lang = ui_language()
+    status = body["status"]
+    title = translate(TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400]), lang)
+    detail_lang = "" if lang == "en" else ' lang="en"'
+    hint = f"<p{detail_lang}>{escape(body['hint'])}</p>" if body.get("hint") else ""
+    home = translate(_("Back to the home page"), lang)
+    return (
+        f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{status} {escape(title)}</title>"
+        f"<main><h1>{status} {escape(title)}</h1><p{detail_lang}>{escape(body['message'])}</p>{hint}"
+        f'<p><a href="/">{escape(home)}</a></p></main></html>'
+    )
 
 
 def init_app(app: Flask) -> None:
