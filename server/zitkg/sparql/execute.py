@@ -28,7 +28,6 @@ class QueryRequest:
     substitutions: dict[str, Any] = field(default_factory=dict)
     max_rows: int = 10000
     base_iri: str | None = None
-    native_writer: bool = False  # the answer is known to fit the row cap: pyoxigraph may write JSON itself
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
         kwargs["named_graphs"] = _graph_list(req.named_graphs)
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in req.substitutions.items()}
-    if req.result_format == "json" and not req.native_writer:
+    if req.result_format == "json":
         plan = capped_select(req.sparql, req.max_rows)
         if plan is not None:
             native = _native_json(store, plan, req, kwargs)
@@ -73,8 +72,6 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
         body = None if req.result_format == PYTHON else results.write_boolean(value, req.result_format)
         return QueryAnswer("boolean", req.result_format, body=body, boolean=value, count=1)
     if isinstance(answer, ox.QuerySolutions):
-        if req.native_writer and req.result_format == "json":
-            return QueryAnswer("solutions", "json", body=answer.serialize(format=ox.QueryResultsFormat.JSON))
         variables = tuple(v.value for v in answer.variables)
         rows = [tuple(sol) for sol in islice(answer, req.max_rows + 1)]
         truncated = len(rows) > req.max_rows

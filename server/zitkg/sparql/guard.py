@@ -156,13 +156,13 @@ _LOOKUP = re.compile(
     r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:\s*<\#\d+>|BASE\s*<\#\d+>)\s*)*"
     r"(?:SELECT\s+(?:\*|(?:[?$]\w+\s*)+)\s*(?:WHERE\s*)?|ASK\s*(?:WHERE\s*)?)"
     rf"\{{\s*(?P<s>{_LOOKUP_TERM})\s+(?P<p>{_LOOKUP_TERM})\s+(?P<o>{_LOOKUP_TERM})\s*\.?\s*\}}"
-    r"\s*(?:(?:LIMIT\s+(?P<limit>\d+)|OFFSET\s+\d+)\s*){0,2}$",
+    r"\s*(?:(?:LIMIT|OFFSET)\s+\d+\s*){0,2}$",
     re.IGNORECASE,
 )
 
 
-def bounded_lookup(sparql: str) -> BoundedLookup | None:
-    """The shape of a query whose cost the row cap bounds, so that it may run without a killable worker.
+def is_bounded_lookup(sparql: str) -> bool:
+    """Whether the row cap bounds the cost of the query, so that it may run without a killable worker.
 
     One triple pattern with a constant subject or object, no DISTINCT, ORDER BY, GROUP BY, FILTER or
     paths: Oxigraph streams it from one index range, each scanned quad is an answer row, and the
@@ -171,23 +171,17 @@ def bounded_lookup(sparql: str) -> BoundedLookup | None:
     """
     match = _LOOKUP.match(scan(sparql).text)
     if match is None:
-        return None
+        return False
 
     def constant(term: str) -> bool:
         return not term.startswith(("?", "$")) and term.lower() != "a"
 
-    if not (constant(match.group("s")) or constant(match.group("o"))):
-        return None
-    return BoundedLookup(int(match.group("limit")) if match.group("limit") else None)
-
-
-@dataclass(frozen=True)
-class BoundedLookup:
-    limit: int | None  # the query's LIMIT, if it has one
+    return constant(match.group("s")) or constant(match.group("o"))
 
 
 _TAIL_LIMIT = re.compile(r"(?<![\w:?$])LIMIT\s+(\d+)", re.IGNORECASE)
 _TAIL_VALUES = re.compile(r"(?<![\w:?$])VALUES(?![\w:])", re.IGNORECASE)
+_BRACE = re.compile(r"[{}]")
 
 
 def capped_select(sparql: str, cap: int) -> tuple[str, bool] | None:
@@ -211,16 +205,16 @@ def capped_select(sparql: str, cap: int) -> tuple[str, bool] | None:
 
 def _after_outer_group(masked: str) -> str | None:
     """The text outside braces after the query's outer group closes (solution modifiers, VALUES)."""
-    depth, closed, outside = 0, False, []
-    for char in masked:
-        if char == "{":
+    depth, start, outside = 0, None, []
+    for brace in _BRACE.finditer(masked):
+        if brace.group() == "{":
+            if depth == 0 and start is not None:
+                outside.append(masked[start:brace.start()])
             depth += 1
-        elif char == "}":
+        else:
             depth -= 1
             if depth == 0:
-                closed = True
-                outside.append(" ")
-                continue
-        if closed and depth == 0:
-            outside.append(char)
-    return "".join(outside) if closed and depth == 0 else None
+                start = brace.end()
+    if start is None or depth != 0:
+        return None
+    return " ".join([*outside, masked[start:]])

@@ -7,12 +7,11 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
 
 from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest, execute
-from zitkg.sparql.guard import bounded_lookup, check_remote_calls, query_dataset
+from zitkg.sparql.guard import check_remote_calls, is_bounded_lookup, query_dataset
 from zitkg.store import GraphStore
 
 MIN_TIMEOUT = 0.1
@@ -147,10 +146,8 @@ class SparqlService:
             max_rows=rows,
         )
         try:
-            if request.union_default and self.store.public_union and (shape := bounded_lookup(sparql)):
-                # Rows cannot pass the cap: the engine's own writer may write the answer.
-                within_cap = shape.limit is not None and shape.limit <= rows
-                answer = self._run_here(replace(request, native_writer=within_cap))
+            if request.union_default and self.store.public_union and is_bounded_lookup(sparql):
+                answer = self._run_here(request)
             else:
                 answer = self.pool.run(request, self.effective_timeout(timeout))
         except QuerySyntaxError as exc:

@@ -9,7 +9,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from zitkg.errors import ZitkgError
-from zitkg.web.i18n import _
+from zitkg.web.i18n import _, translate, ui_language
 
 
 def error_body(status: int, code: str, message: str, hint: str | None = None, details: Any = None) -> dict:
@@ -56,8 +56,6 @@ def render_error(body: dict) -> Response:
 
 def _error_page(body: dict) -> str:
     """A small page in the UI's language (Polish by default); the detail is the English message itself."""
-    from zitkg.web.i18n import translate, ui_language
-
     lang = ui_language()
     status = body["status"]
     title = translate(TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400]), lang)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,13 +27,13 @@ from zitkg.errors import ZitkgError
 from zitkg.sparql import results
 from zitkg.sparql.guard import query_form
 from zitkg.sparql.results import Format
+from zitkg.web.publish import asks_about_the_catalog
 from zitkg.web.sparql import answer_headers, choose_format
 
 ERROR_KEY = "zitkg.fastlane.error"
 _GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 _QUERY_ONLY = frozenset({"query"})
 _QUERY_MEDIA = frozenset({"application/sparql-query", "application/x-www-form-urlencoded"})
-_MEMO_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,6 @@ class Plan:
     graph_form: bool
 
 
-FALLBACK = "fallback"  # Flask answers after all (the form was guessed wrong)
-
-
 class SparqlFastLane:
     def __init__(self, app: Callable, service: Any, max_body: int, row_limit: int) -> None:
         self.app = app
@@ -55,61 +52,58 @@ class SparqlFastLane:
         self.max_body = max_body
         self.row_limit = row_limit
         self.worker = str(os.getpid())
-        self._formats: dict[tuple[str, bool], Format | None] = {}
-        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """WSGI: the lane in front of Flask's WSGI app."""
         if environ.get("PATH_INFO") != "/sparql":
             return self.app(environ, start_response)
         body = None
-        if environ.get("REQUEST_METHOD") == "POST" and self.body_wanted(environ.get("CONTENT_LENGTH"),
-                                                                          environ.get("CONTENT_TYPE", "")):
+        method, content_type = environ.get("REQUEST_METHOD", ""), environ.get("CONTENT_TYPE", "")
+        if method == "POST" and self._body_wanted(environ.get("CONTENT_LENGTH"), content_type):
             body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
             environ["wsgi.input"] = io.BytesIO(body)  # Flask may still need the body
-        plan = self.plan(environ.get("REQUEST_METHOD", ""), environ.get("QUERY_STRING", ""),
-                         environ.get("CONTENT_TYPE", ""), body, environ.get("HTTP_ACCEPT", ""))
+        plan = self._plan(method, environ.get("QUERY_STRING", ""), content_type, body, environ.get("HTTP_ACCEPT", ""))
         if plan is None:
             return self.app(environ, start_response)
         try:
-            reply = self.answer(plan)
+            reply = self._answer(plan)
         except ZitkgError as exc:
             environ[ERROR_KEY] = exc
             return self.app(environ, start_response)
-        if reply == FALLBACK:
+        if reply is None:
             return self.app(environ, start_response)
         headers, data = reply
         start_response("200 OK", headers)
         return [data]
 
-    def body_wanted(self, length: str | None, content_type: str) -> bool:
+    def _body_wanted(self, length: str | None, content_type: str) -> bool:
         """Whether a POST body is worth reading here (a query type, declared length within the limit)."""
         if not length or not length.isdigit() or int(length) > self.max_body:
             return False
         return _media(content_type) in _QUERY_MEDIA
 
-    def plan(self, method: str, query_string: str, content_type: str, body: bytes | None,
-             accept: str) -> Plan | None:
+    def _plan(self, method: str, query_string: str, content_type: str, body: bytes | None,
+              accept: str) -> Plan | None:
         """The plan for a request of the plain shape; None to leave it to Flask."""
         query = self._query_text(method, query_string, content_type, body)
-        if query is None or not query.strip() or "dcat" in query.lower():
-            return None  # harvesters' DCAT queries first bring the catalog graph up to date (web/publish.py)
+        if query is None or not query.strip() or asks_about_the_catalog(query):
+            return None  # Flask first brings the catalog graph up to date (web/publish.py)
         form = query_form(query)
         if form is None:
             return None
         graph_form = form in _GRAPH_FORMS
-        chosen = self._format(accept, graph_form)
+        chosen = _negotiated(accept, graph_form)
         return None if chosen is None else Plan(query, chosen, graph_form)
 
-    def answer(self, plan: Plan) -> tuple[list[tuple[str, str]], bytes] | str:
-        """Headers and body of the answer, or FALLBACK; raises ZitkgError."""
+    def _answer(self, plan: Plan) -> tuple[list[tuple[str, str]], bytes] | None:
+        """Headers and body of the answer; None when the form was guessed wrong (Flask sorts it out)."""
         answer = self.service.query(
             plan.query,
             result_format="json" if plan.graph_form else plan.chosen.key,
             graph_format=plan.chosen.key if plan.graph_form else "turtle",
         )
         if answer.format_key != plan.chosen.key:
-            return FALLBACK
+            return None
         data = answer.body or b""
         headers = answer_headers(plan.chosen, answer.truncated, self.row_limit)
         headers += [("Content-Length", str(len(data))), ("Zitkg-Worker", self.worker)]
@@ -118,39 +112,31 @@ class SparqlFastLane:
     @staticmethod
     def _query_text(method: str, query_string: str, content_type: str, body: bytes | None) -> str | None:
         if method == "GET":
-            params = parse_qs(query_string, keep_blank_values=True)
-            if params.keys() != _QUERY_ONLY or len(params["query"]) != 1:
-                return None
-            return params["query"][0]
+            return _only_query(query_string)
         if method != "POST" or query_string or body is None:
             return None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if _media(content_type) == "application/sparql-query":
-            return text
-        params = parse_qs(text, keep_blank_values=True)
-        if params.keys() != _QUERY_ONLY or len(params["query"]) != 1:
-            return None
-        return params["query"][0]
+        return text if _media(content_type) == "application/sparql-query" else _only_query(text)
 
-    def _format(self, accept: str, graph_form: bool) -> Format | None:
-        """The negotiated format for this Accept header, memoised (clients send few distinct ones)."""
-        key = (accept, graph_form)
-        try:
-            return self._formats[key]
-        except KeyError:
-            pass
-        offered = results.GRAPH_FORMATS if graph_form else results.RESULT_FORMATS
-        try:
-            chosen: Format | None = choose_format(offered, None, MIMEAccept(parse_accept_header(accept)))
-        except ZitkgError:
-            chosen = None  # 406: Flask answers it with the offered list
-        with self._lock:
-            if len(self._formats) < _MEMO_LIMIT:
-                self._formats[key] = chosen
-        return chosen
+@lru_cache(maxsize=256)
+def _negotiated(accept: str, graph_form: bool) -> Format | None:
+    """The format negotiated for an Accept header, memoised (clients send few distinct ones); None: 406."""
+    offered = results.GRAPH_FORMATS if graph_form else results.RESULT_FORMATS
+    try:
+        return choose_format(offered, None, MIMEAccept(parse_accept_header(accept)))
+    except ZitkgError:
+        return None  # Flask answers the 406 with the offered list
+
+
+def _only_query(encoded: str) -> str | None:
+    """The query of a form or query string that holds exactly one ``query`` and nothing else."""
+    params = parse_qs(encoded, keep_blank_values=True)
+    if params.keys() != _QUERY_ONLY or len(params["query"]) != 1:
+        return None
+    return params["query"][0]
 
 
 def _media(content_type: str) -> str:

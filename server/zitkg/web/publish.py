@@ -195,6 +195,11 @@ def _query_text() -> str:
     return ""
 
 
+def asks_about_the_catalog(query: str) -> bool:
+    """Whether a SPARQL query may read the catalog graph, which is then brought up to date first."""
+    return "dcat" in query.lower()
+
+
 @bp.before_app_request
 def _catalog_for_harvesters() -> None:
     """Bring the catalog graph up to date before a SPARQL query about DCAT runs.
@@ -204,7 +209,7 @@ def _catalog_for_harvesters() -> None:
     """
     if request.endpoint != "sparql.endpoint" or request.method not in {"GET", "POST"}:
         return
-    if "dcat" not in _query_text().lower():
+    if not asks_about_the_catalog(_query_text()):
         return
     try:
         current_release().get()
