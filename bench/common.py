@@ -47,15 +47,18 @@ def _run(cmd: list[str]) -> str:
         return ""
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor()
+def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor()
+
+
+def machine() -> dict[str, Any]:
+    cpu = cpu_name()
     mem_gb = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -141,6 +144,27 @@ class Series:
         out["samples_ms"] = [round(s, 4) for s in self.samples_ms]
         return out
 
+    def add(self, item: dict[str, Any]) -> None:
+        """One run reported by ``_loop`` (in this process or through a forked child's pipe)."""
+        if self.rows is None:
+            self.rows = item.get("rows")
+        if not item.get("warmup"):
+            self.samples_ms.append(item["ms"])
+        if item.get("single"):
+            self.note = "one run (it took longer than the budget)"
+
+
+class PoolStore:
+    """The three things QueryPool needs from a GraphStore, over a plain pyoxigraph store."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+        self.lock = threading.Lock()
+        self.version = 0
+
+    def read_store(self) -> ox.Store:
+        return self._store
+
 
 def _loop(run: Callable[[], int], limits: Limits, emit: Callable[[dict[str, Any]], None],
           single_ok: bool = True) -> None:
@@ -215,12 +239,7 @@ def forked_series(make: Callable[[], Callable[[], int]], limits: Limits) -> Seri
                     series.error = item["error"]
                     continue
                 deadline = time.monotonic() + limits.timeout_s  # each run has the full limit
-                if series.rows is None:
-                    series.rows = item.get("rows")
-                if not item.get("warmup"):
-                    series.samples_ms.append(item["ms"])
-                if item.get("single"):
-                    series.note = "one run (it took longer than the budget)"
+                series.add(item)
     finally:
         os.close(read_end)
         os.waitpid(pid, 0)
@@ -230,17 +249,8 @@ def forked_series(make: Callable[[], Callable[[], int]], limits: Limits) -> Seri
 def local_series(run: Callable[[], int], limits: Limits, single_ok: bool = True) -> Series:
     """A series in this process (for HTTP clients, whose time limit is the socket timeout)."""
     series = Series()
-
-    def emit(item: dict[str, Any]) -> None:
-        if series.rows is None:
-            series.rows = item.get("rows")
-        if not item.get("warmup"):
-            series.samples_ms.append(item["ms"])
-        if item.get("single"):
-            series.note = "one run (it took longer than the budget)"
-
     try:
-        _loop(run, limits, emit, single_ok)
+        _loop(run, limits, series.add, single_ok)
     except TimeoutError:
         series.dnf = not series.samples_ms
         series.note = f"no answer within the {limits.timeout_s:g} s limit"

@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -49,6 +48,9 @@ from zitkg.privacy import private_graph, split_private
 from zitkg.sparql.execute import QueryRequest, execute
 from zitkg.sparql.pool import QueryPool
 from zitkg.store import GRAPH_BASE, OxigraphStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PoolStore, cpu_name  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = GRAPH_BASE + "examples"
@@ -174,18 +176,6 @@ def raw_store(graphs: dict[str, list[ox.Triple]], path: Path | None) -> ox.Store
     return store
 
 
-class _PoolStore:
-    """The three things QueryPool needs from a GraphStore, over a plain pyoxigraph store."""
-
-    def __init__(self, store: ox.Store) -> None:
-        self._store = store
-        self.lock = threading.Lock()
-        self.version = 0
-
-    def read_store(self) -> ox.Store:
-        return self._store
-
-
 # -------------------------------------------------------------------------------------------- timing
 
 
@@ -291,21 +281,18 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor()
     return {
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "pyoxigraph": ox.__version__,
         "platform": platform.platform(),
     }
+
+
+def json_rows(doc: dict[str, Any]) -> int:
+    """Rows of a SPARQL JSON answer (1 for a true ASK)."""
+    return int(doc["boolean"]) if "boolean" in doc else len(doc["results"]["bindings"])
 
 
 def fmt(ms: float) -> str:
@@ -359,7 +346,7 @@ def main() -> int:
         session = requests.Session()
         session.headers["Accept"] = ACCEPT
 
-        pool = QueryPool(_PoolStore(memory), 1)
+        pool = QueryPool(PoolStore(memory), 1)
         # Fork the worker now, with no garbage pending: a cycle collected in the child would run finalizers
         # (urllib3 closing sockets) on descriptors the worker has already closed.
         gc.collect()
@@ -379,17 +366,16 @@ def main() -> int:
             # The paths must agree on the answer before their speed means anything.
             rows_mem = materialise(memory.query(sparql, **dataset))
             rows_disk = materialise(disk.query(sparql, **dataset))
-            answer = execute(memory, request)
+            rows_execute = json_rows(json.loads(execute(memory, request).body))
             reply = session.get(url, params={"query": sparql})
             reply.raise_for_status()
-            doc = reply.json()
-            rows_http = int(doc["boolean"]) if "boolean" in doc else len(doc["results"]["bindings"])
+            rows_http = json_rows(reply.json())
             if not rows_mem:
                 raise SystemExit(f"{name}: no rows (or ASK false) on the bundled data; fix the query")
             rows_union = materialise(memory.query(sparql, use_default_graph_as_union=True))
-            if not (rows_mem == rows_disk == answer.count == rows_http == rows_union):
+            if not (rows_mem == rows_disk == rows_execute == rows_http == rows_union):
                 raise SystemExit(
-                    f"{name}: row counts differ: {rows_mem} {rows_disk} {answer.count} {rows_http} {rows_union}"
+                    f"{name}: row counts differ: {rows_mem} {rows_disk} {rows_execute} {rows_http} {rows_union}"
                 )
 
             paths: dict[str, Callable[[], Any]] = {

@@ -56,6 +56,7 @@ from common import (  # noqa: E402
     NTRIPLES,
     HttpError,
     Limits,
+    PoolStore,
     Series,
     count_answer,
     forked_series,
@@ -225,18 +226,6 @@ def query_paths(
 # ------------------------------------------------------------------------------------------- the guard
 
 
-class _PoolStore:
-    """What QueryPool needs from a GraphStore, over a plain pyoxigraph store."""
-
-    def __init__(self, store: ox.Store) -> None:
-        self._store = store
-        self.lock = threading.Lock()
-        self.version = 0
-
-    def read_store(self) -> ox.Store:
-        return self._store
-
-
 def guard(memory: ox.Store, ours, oxi, runs: int) -> dict[str, Any]:  # noqa: ANN001
     from zitkg.sparql.execute import QueryRequest, execute
     from zitkg.sparql.pool import QueryPool
@@ -246,7 +235,7 @@ def guard(memory: ox.Store, ours, oxi, runs: int) -> dict[str, Any]:  # noqa: AN
         "lookup": f"SELECT ?p ?o WHERE {{ <{ID}org/bof> ?p ?o }}",
     }
     gc.collect()
-    pool = QueryPool(_PoolStore(memory), 1)
+    pool = QueryPool(PoolStore(memory), 1)
     out: dict[str, Any] = {}
     try:
         for name, text in tiny.items():
@@ -261,8 +250,8 @@ def guard(memory: ox.Store, ours, oxi, runs: int) -> dict[str, Any]:  # noqa: AN
 
             candidates = {
                 "store.query": lambda t=text: materialise(memory.query(t, use_default_graph_as_union=True)),
-                "execute": lambda r=request: execute(memory, r).count,
-                "QueryPool.run": lambda r=request: pool.run(r, 30.0).count,
+                "execute": lambda r=request: len(execute(memory, r).body or b""),
+                "QueryPool.run": lambda r=request: len(pool.run(r, 30.0).body or b""),
                 "http": lambda: len(ours_client.post_query(unique(), JSON_RESULTS)),
                 "http_cached": lambda t=text: len(ours_client.post_query(t, JSON_RESULTS)),
                 "oxigraph": lambda: len(oxi_client.post_query(unique(), JSON_RESULTS)),

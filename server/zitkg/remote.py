@@ -100,7 +100,7 @@ class RemoteExecutor:
         if isinstance(parsed, ox.QueryBoolean):
             value = bool(parsed)
             body = None if request.result_format == PYTHON else results.write_boolean(value, request.result_format)
-            return QueryAnswer("boolean", request.result_format, body=body, boolean=value, count=1)
+            return QueryAnswer("boolean", request.result_format, body=body, boolean=value)
         if isinstance(parsed, ox.QuerySolutions):
             variables = tuple(v.value for v in parsed.variables)
             rows = [tuple(s[v] for v in variables) for s in parsed]
@@ -108,17 +108,17 @@ class RemoteExecutor:
             rows = rows[:cap]
             if request.result_format == PYTHON:
                 return QueryAnswer("solutions", PYTHON, variables=variables, rows=tuple(rows),
-                                   truncated=truncated, count=len(rows))
+                                   truncated=truncated)
             body = results.write_solutions(request.result_format, variables, rows)
             return QueryAnswer("solutions", request.result_format, body=body, variables=variables,
-                               truncated=truncated, count=len(rows))
+                               truncated=truncated)
         triples = list(islice(dict.fromkeys(parsed), cap + 1))
         truncated = len(triples) > cap
         triples = triples[:cap]
         if request.graph_format == PYTHON:
-            return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated, count=len(triples))
+            return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated)
         body = results.write_triples(request.graph_format, triples)
-        return QueryAnswer("graph", request.graph_format, body=body, truncated=truncated, count=len(triples))
+        return QueryAnswer("graph", request.graph_format, body=body, truncated=truncated)
 
     def close(self) -> None:
         self.store.session.close()

@@ -40,7 +40,6 @@ class QueryAnswer:
     triples: tuple[ox.Triple, ...] = ()
     boolean: bool | None = None
     truncated: bool = False
-    count: int = 0
 
 
 def _graph_list(iris: tuple[str, ...] | None) -> list[ox.NamedNode | ox.DefaultGraph] | None:
@@ -70,28 +69,24 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
     if isinstance(answer, ox.QueryBoolean):
         value = bool(answer)
         body = None if req.result_format == PYTHON else results.write_boolean(value, req.result_format)
-        return QueryAnswer("boolean", req.result_format, body=body, boolean=value, count=1)
+        return QueryAnswer("boolean", req.result_format, body=body, boolean=value)
     if isinstance(answer, ox.QuerySolutions):
         variables = tuple(v.value for v in answer.variables)
         rows = [tuple(sol) for sol in islice(answer, req.max_rows + 1)]
         truncated = len(rows) > req.max_rows
         rows = rows[: req.max_rows]
         if req.result_format == PYTHON:
-            return QueryAnswer(
-                "solutions", PYTHON, variables=variables, rows=tuple(rows), truncated=truncated, count=len(rows)
-            )
+            return QueryAnswer("solutions", PYTHON, variables=variables, rows=tuple(rows), truncated=truncated)
         body = results.write_solutions(req.result_format, variables, rows)
-        return QueryAnswer(
-            "solutions", req.result_format, body=body, variables=variables, truncated=truncated, count=len(rows)
-        )
+        return QueryAnswer("solutions", req.result_format, body=body, variables=variables, truncated=truncated)
     # Oxigraph may yield a constructed triple more than once; a graph has each triple once.
     triples = list(islice(dict.fromkeys(answer), req.max_rows + 1))
     truncated = len(triples) > req.max_rows
     triples = triples[: req.max_rows]
     if req.graph_format == PYTHON:
-        return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated, count=len(triples))
+        return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated)
     body = results.write_triples(req.graph_format, triples)
-    return QueryAnswer("graph", req.graph_format, body=body, truncated=truncated, count=len(triples))
+    return QueryAnswer("graph", req.graph_format, body=body, truncated=truncated)
 
 
 def _native_json(
@@ -116,8 +111,7 @@ def _native_json(
         if len(rows) > req.max_rows:  # the cap cut the answer: written again without the extra row
             variables = tuple(v.value for v in parsed.variables)
             body = results.write_solutions("json", variables, rows[: req.max_rows])
-            return QueryAnswer("solutions", "json", body=body, variables=variables, truncated=True,
-                               count=req.max_rows)
+            return QueryAnswer("solutions", "json", body=body, variables=variables, truncated=True)
     return QueryAnswer("solutions", "json", body=body)
 
 
