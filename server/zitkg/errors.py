@@ -73,3 +73,12 @@ class QueryTimeout(ZitkgError):
 class ServiceUnavailable(ZitkgError):
     status = 503
     code = "service-unavailable"
+
+
+class TooManyRequests(ZitkgError):
+    status = 429
+    code = "too-many-requests"
+
+
+class QueryEvaluationError(BadRequest):
+    code = "query-evaluation-error"
