@@ -20,11 +20,12 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
-from zitkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable, ZitkgError
+from zitkg.errors import BadRequest, QuerySyntaxError, QueryTimeout, ServiceUnavailable, ZitkgError
 from zitkg.settings import Settings
 from zitkg.sparql import results
 from zitkg.sparql.execute import PYTHON, QueryAnswer, QueryRequest
 from zitkg.sparql.guard import mask, query_form, without_dataset_clauses
+from zitkg.sparql.structure import analyse_query
 from zitkg.store import _PUBLISHED, META_GRAPH, _join, _published_triple, _replace_update
 
 _SPARQL_JSON = "application/sparql-results+json"
@@ -49,7 +50,14 @@ def with_values(sparql: str, bindings: dict[str, Any]) -> str:
 
 
 class RemoteExecutor:
-    """Runs queries on the remote server with the guards of the embedded pool."""
+    """Runs queries on the remote server with the guards of the embedded pool.
+
+    The service parses each new text here (under the parse lock) before it reaches this executor: the
+    remote server may follow SERVICE itself, so the structural guard is the only line on this path
+    (docs/security.md: firewall the store's host).
+    """
+
+    checks_in_worker = False
 
     def __init__(self, store: RemoteStore, settings: Settings) -> None:
         self.store = store
@@ -61,7 +69,13 @@ class RemoteExecutor:
             ox.Store().query(request.sparql)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
-        sparql = with_values(without_dataset_clauses(request.sparql), request.substitutions)
+        sparql = without_dataset_clauses(request.sparql)
+        if request.declares_dataset and analyse_query(sparql, request.base_iri).declares_dataset:
+            # Some stores (Virtuoso) let FROM win over the protocol's dataset: a clause that could not be
+            # cut from the text must not reach them.
+            raise BadRequest("FROM / FROM NAMED in this spelling is not supported on this store",
+                             hint="name the graphs with default-graph-uri / named-graph-uri instead")
+        sparql = with_values(sparql, request.substitutions)
         params: list[tuple[str, str]] = [("query", sparql)]
         if request.default_graphs is not None:
             params += [("default-graph-uri", g) for g in request.default_graphs or ("urn:zitkg:empty",)]

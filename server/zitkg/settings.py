@@ -38,8 +38,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 10000, "Maximum rows (or triples) in one SPARQL answer; larger answers are cut."),
     Setting("query_workers", int, 4, "Worker processes that evaluate queries (each can be ended at the limit)."),
     Setting("max_body_bytes", int, 2_000_000, "Largest request body accepted, in bytes."),
+    Setting("max_answer_bytes", int, 32_000_000, "Largest SPARQL answer in bytes, beside the row cap; a larger "
+            "answer is cut to the rows that fit (header Zitkg-Results-Truncated: true)."),
+    Setting("query_memory_mb", int, 2048, "Memory (MB of address space) a query worker may take beyond what it "
+            "shares with the web process; a query that needs more is stopped (503). 0: no ceiling."),
+    Setting("query_slots_per_client", int, 2, "Query workers one client (IP address) may hold at once; its "
+            "further queries wait for its own slots (429 after the time limit)."),
+    Setting("query_overflow_workers", int, 2, "Extra query workers for clients that hold none while all "
+            "query_workers are busy, so that one client's heavy queries do not stall everyone else."),
+    Setting("client_address_header", str, "", "Request header with the client's address when the service runs "
+            "behind a reverse proxy (e.g. X-Forwarded-For: its last entry, the one the proxy added, is used); "
+            "empty: the address of the connection."),
     Setting("service_allowlist", str, "", "Comma-separated hosts that SPARQL SERVICE may call (none by default)."),
     Setting("admin_token", str, "", "Token that allows SPARQL updates on /sparql (empty: updates are refused)."),
+    Setting("max_rdf_depth", int, 64, "Deepest nesting of brackets ([ ], ( ), { }, << >>) in a submitted Turtle or "
+            "JSON(-LD) document, checked before parsing; deeper: 413, nothing stored."),
+    Setting("max_rdf_statements", int, 50_000, "Most statements (triples) in one submission; more: 413, nothing "
+            "stored."),
     Setting("access_log", bool, False, "Log every request to stderr (costs about a third of the throughput on "
             "tiny lookups; a reverse proxy usually logs them anyway)."),
     Setting("load_bundled", bool, True, "Load the bundled data into an empty store on start."),
@@ -99,8 +114,15 @@ class Settings:
     max_rows: int
     query_workers: int
     max_body_bytes: int
+    max_answer_bytes: int
+    query_memory_mb: int
+    query_slots_per_client: int
+    query_overflow_workers: int
+    client_address_header: str
     service_allowlist: str
     admin_token: str
+    max_rdf_depth: int
+    max_rdf_statements: int
     access_log: bool
     load_bundled: bool
     sparql_query_url: str
@@ -154,6 +176,8 @@ def load_settings(
         raise ConfigError("setting 'base_iri' must end with '/'", hint=f"got {values['base_iri']!r}")
     if values["sparql_auth"] not in {"basic", "digest"}:
         raise ConfigError("setting 'sparql_auth' must be basic or digest", hint=f"got {values['sparql_auth']!r}")
+    if values["max_rdf_depth"] <= 0 or values["max_rdf_statements"] <= 0:
+        raise ConfigError("max_rdf_depth and max_rdf_statements must be positive")
     if values["query_timeout"] <= 0 or values["max_rows"] <= 0 or values["query_workers"] <= 0:
         raise ConfigError("query_timeout, max_rows and query_workers must be positive")
     return Settings(**values)

@@ -196,9 +196,14 @@ class OxigraphStore:
         return list(self._disk.quads_for_pattern(subject, predicate, obj, graph))
 
     def executor(self, settings):  # noqa: ANN001, ANN201 - avoids importing the pool at module load
-        from zitkg.sparql.pool import QueryPool
+        from zitkg.sparql.pool import QueryPool, WorkerLimits
 
-        return QueryPool(self, settings.query_workers)
+        limits = WorkerLimits(
+            isolate_network=not settings.allowed_service_hosts,
+            memory_bytes=settings.query_memory_mb * 1024 * 1024,
+        )
+        return QueryPool(self, settings.query_workers, limits, per_client=settings.query_slots_per_client,
+                         overflow=settings.query_overflow_workers)
 
     def replace_graphs(
         self,

@@ -29,10 +29,15 @@ def target(tmp_path_factory) -> Iterator[RunningServer]:
     stop_server(running)
 
 
+LISTENER_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 64\r\n\r\n"
+                  b'{"head":{"vars":["secret"]},"results":{"bindings":[]}}          ')
+
+
 class Listener:
     """A TCP server on a free port that records every connection made to it (there must be none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply: bytes = LISTENER_REPLY) -> None:
+        self.reply = reply
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -59,9 +64,7 @@ class Listener:
                     data = b""
                 self.connections.append(data)
                 try:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                                 b"Content-Length: 64\r\n\r\n"
-                                 b'{"head":{"vars":["secret"]},"results":{"bindings":[]}}          ')
+                    conn.sendall(self.reply)
                 except OSError:
                     pass
 

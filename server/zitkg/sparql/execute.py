@@ -5,6 +5,7 @@ Runs inside a query worker process (web) or in process (CLI, tests); the same co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -28,6 +29,8 @@ class QueryRequest:
     substitutions: dict[str, Any] = field(default_factory=dict)
     max_rows: int = 10000
     base_iri: str | None = None
+    max_bytes: int = 0  # cap on the written answer beside the row cap; 0: none
+    declares_dataset: bool = False  # the text has FROM / FROM NAMED (known from its parse)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,30 @@ def _graph_list(iris: tuple[str, ...] | None) -> list[ox.NamedNode | ox.DefaultG
 
 def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
     """Run ``req`` on ``store``; raises SyntaxError for a malformed query (pyoxigraph gives the position)."""
+    return _execute(store, req)
+
+
+def _fit(write: Any, items: Sequence[Any], max_bytes: int, truncated: bool) -> tuple[bytes, bool]:
+    """The answer written from the longest prefix of ``items`` that fits ``max_bytes`` (0: no cap).
+
+    A few rows can be huge (a string doubled by nested CONCATs): the byte cap keeps such an answer from
+    filling the web process's memory and the network, as the row cap does for many small rows.
+    """
+    body = write(items)
+    if not max_bytes or len(body) <= max_bytes:
+        return body, truncated
+    low, high, best = 0, len(items) - 1, write(items[:0])  # the largest n that fits: binary search
+    while low < high:
+        mid = (low + high + 1) // 2
+        candidate = write(items[:mid])
+        if len(candidate) <= max_bytes:
+            low, best = mid, candidate
+        else:
+            high = mid - 1
+    return best, True
+
+
+def _execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
     kwargs: dict[str, Any] = {}
     if req.default_graphs is not None:
         kwargs["default_graph"] = _graph_list(req.default_graphs) or [ox.NamedNode("urn:zitkg:empty")]
@@ -77,7 +104,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
         rows = rows[: req.max_rows]
         if req.result_format == PYTHON:
             return QueryAnswer("solutions", PYTHON, variables=variables, rows=tuple(rows), truncated=truncated)
-        body = results.write_solutions(req.result_format, variables, rows)
+        body, truncated = _fit(lambda part: results.write_solutions(req.result_format, variables, part), rows,
+                               req.max_bytes, truncated)
         return QueryAnswer("solutions", req.result_format, body=body, variables=variables, truncated=truncated)
     # Oxigraph may yield a constructed triple more than once; a graph has each triple once.
     triples = list(islice(dict.fromkeys(answer), req.max_rows + 1))
@@ -85,7 +113,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryAnswer:
     triples = triples[: req.max_rows]
     if req.graph_format == PYTHON:
         return QueryAnswer("graph", PYTHON, triples=tuple(triples), truncated=truncated)
-    body = results.write_triples(req.graph_format, triples)
+    body, truncated = _fit(lambda part: results.write_triples(req.graph_format, part), triples, req.max_bytes,
+                           truncated)
     return QueryAnswer("graph", req.graph_format, body=body, truncated=truncated)
 
 
@@ -105,6 +134,13 @@ def _native_json(
     if not isinstance(answer, ox.QuerySolutions):
         return None
     body = answer.serialize(format=ox.QueryResultsFormat.JSON)
+    if req.max_bytes and len(body) > req.max_bytes:
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        variables = tuple(v.value for v in parsed.variables)
+        rows = [tuple(solution) for solution in parsed]
+        body, truncated = _fit(lambda part: results.write_solutions("json", variables, part), rows[: req.max_rows],
+                               req.max_bytes, len(rows) > req.max_rows)
+        return QueryAnswer("solutions", "json", body=body, variables=variables, truncated=truncated)
     if count and _rows_at_most(body) > req.max_rows:
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         rows = [tuple(solution) for solution in parsed]

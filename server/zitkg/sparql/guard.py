@@ -1,9 +1,9 @@
-"""Static checks on SPARQL text before it is evaluated.
+"""Light reading of SPARQL text where no security decision rides on it.
 
-pyoxigraph follows SERVICE (and LOAD in updates) to any host, so a public endpoint has to refuse them
-before evaluation: no connection may even be attempted. The check tokenises just enough SPARQL
-(comments, strings, IRIs, PREFIX/BASE) to find the keyword and resolve its target, whatever the case,
-prefixes or relative IRIs used to spell it.
+The guards (SERVICE, LOAD, the dataset a query may see) decide on the parsed query: sparql/structure.py.
+What is here only helps: guess the query form for content negotiation (a wrong guess falls back to the
+full path), append a LIMIT for the row cap (a text that no longer parses takes the ordinary path), and
+recognise a bounded lookup by an allow-list grammar (``is_bounded_lookup``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
-
-from zitkg.errors import Forbidden
 
 _LEXER = re.compile(
     r"""
@@ -23,15 +20,6 @@ _LEXER = re.compile(
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     """,
     re.VERBOSE | re.DOTALL,
-)
-_PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<#(\d+)>", re.IGNORECASE)
-_BASE = re.compile(r"BASE\s*<#(\d+)>", re.IGNORECASE)
-_REMOTE = re.compile(
-    r"(?<![\w:?$])(SERVICE|LOAD)\s+(?:SILENT\s+)?(<#\d+>|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)",
-    re.IGNORECASE,
-)
-_FROM = re.compile(
-    r"(?<![\w:?$])FROM\s+(NAMED\s+)?(<#\d+>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE
 )
 _FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
@@ -93,71 +81,26 @@ def query_form(sparql: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def _resolver(scanned: Scanned):
-    """A function turning an IRI placeholder or prefixed name into an absolute IRI ('' if unknown)."""
-    prefixes = {(m.group(1) or ""): scanned.iris[int(m.group(2))] for m in _PREFIX.finditer(scanned.text)}
-    base_match = _BASE.search(scanned.text)
-    base = scanned.iris[int(base_match.group(1))] if base_match else ""
-
-    def resolve(target: str) -> str:
-        if target.startswith("<#"):
-            return urljoin(base, scanned.iris[int(target[2:-1])])
-        if target[0] in "?$":
-            return ""
-        prefix, _, local = target.partition(":")
-        return prefixes[prefix] + local if prefix in prefixes else ""
-
-    return resolve
-
-
-def remote_targets(sparql: str) -> list[tuple[str, str]]:
-    """Each SERVICE/LOAD in the text with the IRI it calls ('' when it is a variable or unresolvable)."""
-    scanned = scan(sparql)
-    resolve = _resolver(scanned)
-    return [(m.group(1).upper(), resolve(m.group(2))) for m in _REMOTE.finditer(scanned.text)]
-
-
-def query_dataset(sparql: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The (FROM, FROM NAMED) IRIs the query declares, or None when it declares no dataset.
-
-    A SubSelect cannot carry a dataset clause, so every FROM found here belongs to the query itself.
-    """
-    scanned = scan(sparql)
-    resolve = _resolver(scanned)
-    default: list[str] = []
-    named: list[str] = []
-    for match in _FROM.finditer(scanned.text):
-        (named if match.group(1) else default).append(resolve(match.group(2)))
-    if not default and not named:
-        return None
-    return tuple(default), tuple(named)
-
-
-def check_remote_calls(sparql: str, allowed_hosts: frozenset[str]) -> None:
-    """Refuse SERVICE and LOAD unless their host is on the allow-list (empty by default)."""
-    for keyword, iri in remote_targets(sparql):
-        host = (urlsplit(iri).hostname or "").lower() if iri else ""
-        if not host or host not in allowed_hosts:
-            shown = iri or "a variable or unresolved IRI"
-            raise Forbidden(
-                f"{keyword} to {shown} is not allowed on this endpoint",
-                hint="federated queries are limited to the hosts in ZITKG_SERVICE_ALLOWLIST"
-                if allowed_hosts
-                else "this endpoint does not call other servers (ZITKG_SERVICE_ALLOWLIST is empty)",
-            )
-
-
 # One triple pattern with a constant subject or object, as linked-data browsers and map pop-ups send:
-# SELECT/ASK, no modifiers but LIMIT/OFFSET. See is_bounded_lookup.
-_LOOKUP_TERM = (r"(?:[?$]\w+|<\#\d+>|[A-Za-z][\w.-]*:[\w.\-%]*|:[\w.\-%]*|a"
-                r"|\s(?:@[A-Za-z-]+|\^\^(?:<\#\d+>|[A-Za-z][\w.-]*:[\w.-]*))?"  # a blanked literal
-                r"|[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)")
+# SELECT/ASK, no modifiers but LIMIT/OFFSET. An allow-list grammar over the raw text (see
+# is_bounded_lookup): no escapes, no nesting, ASCII names, and every token atomic and delimited.
+_WS = r"(?:[ \t\r\n]|\#[^\n\r]*)"
+_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_NAME_END = r"(?![A-Za-z0-9_.:%\\-])"
+_PNAME = rf"(?:[A-Za-z][A-Za-z0-9_-]*)?:[A-Za-z0-9_-]*{_NAME_END}"
+_VAR = r"[?$][A-Za-z0-9_]+(?![A-Za-z0-9_])"
+_STRING = (r"(?:\"[^\"\\\n\r]*\"|'[^'\\\n\r]*')"
+           rf"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9-])|\^\^(?:{_IRI}|{_PNAME}))?")
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?(?![A-Za-z0-9_.])"
+_TERM = rf"(?>{_IRI}|{_PNAME}|{_VAR}|{_STRING}|{_NUMBER}|(?:true|false|a)(?![A-Za-z0-9_:]))"
+_KW_END = r"(?![A-Za-z0-9_:])"
 _LOOKUP = re.compile(
-    r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:\s*<\#\d+>|BASE\s*<\#\d+>)\s*)*"
-    r"(?:SELECT\s+(?:\*|(?:[?$]\w+\s*)+)\s*(?:WHERE\s*)?|ASK\s*(?:WHERE\s*)?)"
-    rf"\{{\s*(?P<s>{_LOOKUP_TERM})\s+(?P<p>{_LOOKUP_TERM})\s+(?P<o>{_LOOKUP_TERM})\s*\.?\s*\}}"
-    r"\s*(?:(?:LIMIT|OFFSET)\s+\d+\s*){0,2}$",
-    re.IGNORECASE,
+    rf"{_WS}*+(?:(?:PREFIX{_KW_END}{_WS}*+(?:[A-Za-z][A-Za-z0-9_-]*)?:{_WS}*+{_IRI}|BASE{_KW_END}{_WS}*+{_IRI})"
+    rf"{_WS}*+)*+"
+    rf"(?:SELECT{_KW_END}{_WS}*+(?:\*|(?:{_VAR}{_WS}*+)++)|ASK{_KW_END}){_WS}*+(?:WHERE{_KW_END}{_WS}*+)?"
+    rf"\{{{_WS}*+(?P<s>{_TERM}){_WS}*+(?P<p>{_TERM}){_WS}*+(?P<o>{_TERM}){_WS}*+(?:\.{_WS}*+)?\}}"
+    rf"{_WS}*+(?:(?:LIMIT|OFFSET){_KW_END}{_WS}*+[0-9]+(?![A-Za-z0-9_.]){_WS}*+){{0,2}}",
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -167,9 +110,11 @@ def is_bounded_lookup(sparql: str) -> bool:
     One triple pattern with a constant subject or object, no DISTINCT, ORDER BY, GROUP BY, FILTER or
     paths: Oxigraph streams it from one index range, each scanned quad is an answer row, and the
     answer stops at the row cap (or LIMIT; OFFSET skips within the constant's own range). ASK stops at
-    the first match. Whatever else a query holds sends it to a worker process with the time limit.
+    the first match. The grammar is an allow-list over the raw text: a text it accepts whole cannot
+    hold SERVICE, a dataset clause or a subquery, so such a lookup needs no parse for the guards.
+    Whatever else a query holds sends it to a worker process with the time limit.
     """
-    match = _LOOKUP.match(scan(sparql).text)
+    match = _LOOKUP.fullmatch(sparql)
     if match is None:
         return False
 

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest, execute
-from zitkg.sparql.guard import check_remote_calls, is_bounded_lookup, query_dataset
+from zitkg.sparql.guard import is_bounded_lookup
+from zitkg.sparql.policy import Policy, plan
+from zitkg.sparql.structure import Structure, analyse_query, analyse_update
 from zitkg.store import GraphStore
 
 MIN_TIMEOUT = 0.1
@@ -69,6 +71,31 @@ class ResultCache:
                 self._bytes -= self._sizes.pop(old)
 
 
+class StructureCache:
+    """Structures of texts already parsed (by a worker or here), so a text is parsed once per process."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._entries: OrderedDict[tuple[str, str | None], Structure] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str | None]) -> Structure | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str | None], structure: Structure) -> None:
+        with self._lock:
+            self._entries[key] = structure
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_TRUSTED = Structure(form=None)  # the project's own texts: no SERVICE, no dataset clause
+
+
 class SparqlService:
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store = store
@@ -77,6 +104,7 @@ class SparqlService:
         self._published: tuple[int, tuple[str, ...]] = (-1, ())
         self._published_lock = threading.Lock()
         self.cache = ResultCache()
+        self.structures = StructureCache()
 
     def published_graphs(self) -> tuple[str, ...]:
         if not self.store.sole_writer:  # another worker may have published since: ask every time
@@ -107,51 +135,65 @@ class SparqlService:
         timeout: float | None = None,
         max_rows: int | None = None,
         substitutions: dict | None = None,
+        base_iri: str | None = None,
+        client: str | None = None,
+        trusted: bool = False,
     ) -> QueryAnswer:
-        """Answer a read-only query over the published graphs only."""
+        """Answer a read-only query over the published graphs only.
+
+        ``trusted`` is for the project's own query texts (library, pages), which skip the parse for the
+        guards; any text a user wrote is parsed and judged on its structure (sparql/structure.py).
+        ``client`` (an address) gets a fair share of the query workers; None: the service itself.
+        """
+        limit = self.effective_timeout(timeout)  # checked before the cache: a hit must not skip it
         rows = min(max_rows, self.settings.max_rows) if max_rows else self.settings.max_rows
         cacheable = self.store.sole_writer
         version = self.store.version
         # Everything the answer depends on besides the data version; a hit skips the guards, which the
         # entry passed when it was stored (they depend on the text and fixed settings only).
         key = (sparql, result_format, graph_format, tuple(default_graph_uris), tuple(named_graph_uris), rows,
-               tuple(sorted((k, str(v)) for k, v in (substitutions or {}).items())))
+               base_iri, tuple(sorted((k, str(v)) for k, v in (substitutions or {}).items())))
         if cacheable and (hit := self.cache.get(key, version)) is not None:
             return hit
-        check_remote_calls(sparql, self.settings.allowed_service_hosts)
-        published = self.published_graphs()
-        allowed = set(published)
-        if default_graph_uris or named_graph_uris:
-            # The protocol's dataset, limited to what is public: an unpublished graph is simply empty here.
-            default = tuple(g for g in default_graph_uris if g in allowed)
-            named = tuple(g for g in named_graph_uris if g in allowed)
-            if not default_graph_uris:
-                default = ()
-        elif (declared := query_dataset(sparql)) is not None:
-            # FROM / FROM NAMED in the query (SPARQL 1.1 Protocol 2.1.4), limited to what is public as well.
-            default = tuple(g for g in declared[0] if g in allowed)
-            named = tuple(g for g in declared[1] if g in allowed)
-        elif self.store.public_union:
-            default, named = None, None  # the query store holds the published graphs only
-        else:
-            default, named = published, published
+        policy = Policy(
+            allowed_hosts=self.settings.allowed_service_hosts,
+            published=self.published_graphs(),
+            protocol_default=tuple(default_graph_uris),
+            protocol_named=tuple(named_graph_uris),
+            public_union=self.store.public_union,
+        )
         request = QueryRequest(
-            union_default=default is None,
             sparql=sparql,
             result_format=result_format,
             graph_format=graph_format,
-            default_graphs=default,
-            named_graphs=named,
             substitutions=dict(substitutions or {}),
             max_rows=rows,
+            max_bytes=self.settings.max_answer_bytes,
+            base_iri=base_iri,
         )
+        known = (sparql, base_iri)
+        structure = _TRUSTED if trusted else self.structures.get(known)
+        if structure is None and is_bounded_lookup(sparql):
+            structure = _TRUSTED  # one triple pattern, by an allow-list grammar: nothing to call, no FROM
+        if structure is None and not getattr(self.pool, "checks_in_worker", False):
+            structure = analyse_query(sparql, base_iri)  # a remote store: parsed here, under the parse lock
+            self.structures.put(known, structure)
         try:
-            if request.union_default and self.store.public_union and is_bounded_lookup(sparql):
-                answer = self._run_here(request)
+            if structure is None:  # a new text: the worker parses it, judges it, and runs it if allowed
+                answer, found = self.pool.run(request, limit, policy, client)
+                if found is not None:
+                    self.structures.put(known, found)
             else:
-                answer = self.pool.run(request, self.effective_timeout(timeout))
+                planned = plan(request, structure, policy)
+                if planned.union_default and self.store.public_union and is_bounded_lookup(sparql):
+                    answer = self._run_here(planned)
+                elif getattr(self.pool, "checks_in_worker", False):
+                    answer, _ = self.pool.run(planned, limit, None, client)
+                else:
+                    answer = self.pool.run(planned, limit)
         except QuerySyntaxError as exc:
-            exc.details = syntax_details(exc.message)
+            if exc.details is None:
+                exc.details = syntax_details(exc.message)
             raise
         if cacheable:
             self.cache.put(key, version, answer)
@@ -169,14 +211,14 @@ class SparqlService:
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
 
-    def update(self, sparql: str, token: str | None) -> None:
+    def update(self, sparql: str, token: str | None, base_iri: str | None = None) -> None:
         expected = self.settings.admin_token
         if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
             raise Forbidden(
                 "this endpoint is read-only; SPARQL updates need an administrator token",
                 hint="send 'Authorization: Bearer <token>' with the token set in ZITKG_ADMIN_TOKEN",
             )
-        check_remote_calls(sparql, self.settings.allowed_service_hosts)
+        analyse_update(sparql, base_iri).check_remote_calls(self.settings.allowed_service_hosts)
         try:
             self.store.update(sparql)
         except SyntaxError as exc:

@@ -28,7 +28,7 @@ from zitkg.sparql import results
 from zitkg.sparql.guard import query_form
 from zitkg.sparql.results import Format
 from zitkg.web.publish import asks_about_the_catalog
-from zitkg.web.sparql import answer_headers, choose_format
+from zitkg.web.sparql import answer_headers, choose_format, client_address
 
 ERROR_KEY = "zitkg.fastlane.error"
 _GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
@@ -46,8 +46,10 @@ class Plan:
 
 
 class SparqlFastLane:
-    def __init__(self, app: Callable, service: Any, max_body: int, row_limit: int) -> None:
+    def __init__(self, app: Callable, service: Any, max_body: int, row_limit: int,
+                 client_header: str = "") -> None:
         self.app = app
+        self.client_header = client_header
         self.service = service
         self.max_body = max_body
         self.row_limit = row_limit
@@ -66,7 +68,7 @@ class SparqlFastLane:
         if plan is None:
             return self.app(environ, start_response)
         try:
-            reply = self._answer(plan)
+            reply = self._answer(plan, client_address(environ, self.client_header))
         except ZitkgError as exc:
             environ[ERROR_KEY] = exc
             return self.app(environ, start_response)
@@ -95,12 +97,13 @@ class SparqlFastLane:
         chosen = _negotiated(accept, graph_form)
         return None if chosen is None else Plan(query, chosen, graph_form)
 
-    def _answer(self, plan: Plan) -> tuple[list[tuple[str, str]], bytes] | None:
+    def _answer(self, plan: Plan, client: str) -> tuple[list[tuple[str, str]], bytes] | None:
         """Headers and body of the answer; None when the form was guessed wrong (Flask sorts it out)."""
         answer = self.service.query(
             plan.query,
             result_format="json" if plan.graph_form else plan.chosen.key,
             graph_format=plan.chosen.key if plan.graph_form else "turtle",
+            client=client,
         )
         if answer.format_key != plan.chosen.key:
             return None

@@ -136,6 +136,7 @@ def endpoint() -> Response:
         default_graph_uris=_graph_uris("default-graph-uri"),
         named_graph_uris=_graph_uris("named-graph-uri"),
         timeout=_timeout_param(),
+        client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
     )
     if answer.format_key != chosen.key:
         # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
@@ -159,8 +160,21 @@ def _answer_again(query: str, answer) -> Response:
         default_graph_uris=_graph_uris("default-graph-uri"),
         named_graph_uris=_graph_uris("named-graph-uri"),
         timeout=_timeout_param(),
+        client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
     )
     return _response(again.body or b"", chosen, again.truncated)
+
+
+def client_address(environ: dict, header: str = "") -> str:
+    """Who a query counts against for fair scheduling: the connection's address, or behind a reverse proxy
+    the last entry of the configured header (the one the proxy itself added; earlier ones are the client's
+    own claims)."""
+    if header:
+        value = environ.get("HTTP_" + header.upper().replace("-", "_"), "")
+        last = value.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return environ.get("REMOTE_ADDR") or "unknown"
 
 
 def _response(body: bytes, chosen: Format, truncated: bool) -> Response:
