@@ -190,9 +190,11 @@ class _Worker:
 
 class Admission:
     """Worker slots shared fairly: at most ``per_client`` at once for one client, and beyond the
-    ``size`` regular slots up to ``overflow`` more for clients (or internal pages) that hold none.
+    ``size`` regular slots up to ``overflow`` more for clients that hold none; the service's own
+    queries (client None) are never held back.
 
-    One client with many heavy queries waits for its own slots; a second client is served at once.
+    One client with many heavy queries waits for its own slots; a second client is served at once, as
+    long as fewer than ``size + overflow`` clients run heavy queries together.
     """
 
     def __init__(self, size: int, per_client: int, overflow: int) -> None:
@@ -202,8 +204,12 @@ class Admission:
         self._cond = threading.Condition()
 
     def _may_start(self, client: str | None) -> bool:
-        held = self._held[client] if client is not None else 0
-        if client is not None and held >= self.per_client:
+        if client is None:
+            # The service's own queries (pages, the question library): short, bounded in number by the web
+            # threads, and what keeps the site usable while clients' heavy queries fill the workers.
+            return True
+        held = self._held[client]
+        if held >= self.per_client:
             return False
         if self._busy < self.size:
             return True
