@@ -193,3 +193,25 @@ def test_allow_listed_service_reaches_its_host_but_errors_say_nothing_of_it(tmp_
     finally:
         stop_server(server)
         listener.close()
+
+
+@pytest.mark.remote
+def test_on_a_remote_store_the_guard_alone_holds(tmp_path, listener) -> None:
+    """With `oxigraph serve` as the store (the documented deployment), the store itself would follow
+    SERVICE: the parsed-query guard is the only line, and no spelling may pass it, the store's own
+    address (which holds every graph, private ones included) among the targets."""
+    from remote_servers import start_oxigraph_server
+
+    (tmp_path / "oxigraph").mkdir()
+    with start_oxigraph_server(tmp_path / "oxigraph") as remote:
+        server = start_server(tmp_path, **remote)
+        try:
+            store_url = remote["sparql_query_url"]
+            own = f"SELECT * WHERE {{ SERVICE <{store_url}> {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
+            for template in [*QUERY_SPELLINGS[:16], own]:
+                query = fill(template, listener.port)
+                reply = requests.post(server.sparql, data={"query": query}, timeout=30)
+                assert reply.status_code in {400, 403}, (query, reply.text[:300])
+            assert listener.connections == []
+        finally:
+            stop_server(server)
