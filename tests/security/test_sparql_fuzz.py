@@ -27,8 +27,8 @@ def _pieces(port: int) -> st.SearchStrategy[str]:
     keyword = st.sampled_from(["SERVICE", "service", "SeRvIcE", "\\u0053ERVICE", "SERVICE SILENT", "LOAD",
                                "SELECT *", "ASK", "WHERE", "FILTER", "OPTIONAL", "MINUS", "BIND", "VALUES ?e",
                                "GRAPH ?g", "FROM", "FROM NAMED", "LIMIT 1", "{", "}", "(", ")", ".", ";"])
-    target = st.sampled_from([f"<{url}>", "<\\u0068ttp://127.0.0.1:%d/x>" % port, "é:x", ":x", "p:", "<x>",
-                              "?e", f'"{url}"', "<http://localhost:%d/>" % port, "<urn:x>", "ex:y"])
+    target = st.sampled_from([f"<{url}>", f"<\\u0068ttp://127.0.0.1:{port}/x>", "é:x", ":x", "p:", "<x>",
+                              "?e", f'"{url}"', f"<http://localhost:{port}/>", "<urn:x>", "ex:y"])
     prologue = st.sampled_from(["", f"PREFIX é: <http://127.0.0.1:{port}/> ", f"PREFIX : <{url}/> ",
                                 f"BASE <http://127.0.0.1:{port}/> ", f"PREFIX p: <{url}> ",
                                 "PREFIX ex: <http://example.org/> "])
