@@ -28,6 +28,9 @@ QUERY_SPELLINGS = [
     "SELECT * WHERE { SERVICE <\\u0068ttp://{host_port}/x> { ?s ?p ?o } }",
     "SELECT * WHERE { SERVICE <\\U00000068ttp://{host_port}/x> { ?s ?p ?o } }",
     "SELECT * WHERE { \\u0053ERVICE <{url}/x> { ?s ?p ?o } }",
+    "SELECT * WHERE { \\u0073\\u0065rvice <{url}/x> { ?s ?p ?o } }",
+    "SELECT * WHERE { ſervice <{url}/x> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVıCE <{url}/x> { ?s ?p ?o } }",
     "PREFIX é: <{url}/> SELECT * WHERE { SERVICE é:x { ?s ?p ?o } }",
     "PREFIX żółw: <{url}/> SELECT * WHERE { SERVICE SILENT żółw:x { ?s ?p ?o } }",
     "PREFIX : <{url}/> SELECT * WHERE { SERVICE :x { ?s ?p ?o } }",
@@ -60,6 +63,19 @@ UPDATE_SPELLINGS = [
     "INSERT { ?s ?p ?o } WHERE { SERVICE <{url}/x> { ?s ?p ?o } }",
     "DELETE { ?s ?p ?o } WHERE { SERVICE SILENT<{url}/x> { ?s ?p ?o } }",
 ]
+
+
+def test_texts_without_the_keywords_skip_the_parse_and_others_do_not() -> None:
+    """The shortcut is sound: any way of writing SERVICE, LOAD or FROM (in an IRI, a string, a comment,
+    an escape, another case) sends the text to the full parse."""
+    from zitkg.sparql.structure import without_guarded_keywords
+
+    assert without_guarded_keywords("SELECT * WHERE { ?s ?p ?o }") is not None
+    for text in [fill(t, 1) for t in QUERY_SPELLINGS] + [
+        "SELECT * { ?s ?p ?o } # load", 'SELECT * { ?s ?p "From" }', "SELECT * { <http://x/download> ?p ?o }",
+        "SELECT * { ?s ?p ?o } \\u0046ROM", "SELECT * { ?s ?p ?o } \\U0000004cOAD",
+    ]:
+        assert without_guarded_keywords(text) is None, text
 
 
 def fill(template: str, port: int) -> str:

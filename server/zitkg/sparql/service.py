@@ -13,7 +13,7 @@ from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest, execute
 from zitkg.sparql.guard import is_bounded_lookup
 from zitkg.sparql.policy import Policy, plan
-from zitkg.sparql.structure import Structure, analyse_query, analyse_update
+from zitkg.sparql.structure import Structure, analyse_query, analyse_update, without_guarded_keywords
 from zitkg.store import GraphStore
 
 MIN_TIMEOUT = 0.1
@@ -175,6 +175,8 @@ class SparqlService:
         structure = _TRUSTED if trusted else self.structures.get(known)
         if structure is None and is_bounded_lookup(sparql):
             structure = _TRUSTED  # one triple pattern, by an allow-list grammar: nothing to call, no FROM
+        if structure is None:
+            structure = without_guarded_keywords(sparql)
         if structure is None and not getattr(self.pool, "checks_in_worker", False):
             structure = analyse_query(sparql, base_iri)  # a remote store: parsed here, under the parse lock
             self.structures.put(known, structure)
