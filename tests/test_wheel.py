@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -41,3 +42,64 @@ def test_wheel_ships_the_data_and_runs_outside_the_checkout(tmp_path):
         cwd=outside, env=env, capture_output=True, text=True, check=True,
     )
     assert len(json.loads(result.stdout)["results"]["bindings"]) == 5
+
+
+def _launch_args() -> dict:
+    return {"executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.mark.wheel
+@pytest.mark.browser
+def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path):
+    """`pip install` of the wheel and `zitkg serve` outside the checkout: map, graph view and YASGUI load
+    their libraries (they used to be read from the checkout's node_modules only)."""
+    from conftest import free_port, wait_until_up
+
+    if not Path(_launch_args()["executable_path"]).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing (.ci/run installs it)")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("zitkg-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in ("zitkg/web/vendor/leaflet/dist/leaflet.js", "zitkg/web/vendor/cytoscape/dist/cytoscape.min.js",
+                     "zitkg/web/vendor/@zazuko/yasgui/build/yasgui.min.js",
+                     "zitkg/web/vendor/swagger-ui-dist/swagger-ui-bundle.js"):
+        assert expected in names
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}, "PYTHONPATH": str(target)}
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(outside / "server.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "zitkg", "serve", "--store", str(outside / "db"),
+                                   "--port", str(port)], cwd=outside, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, server)
+        pages = {"/map": "L", "/id/org/bof": "cytoscape", "/sparql": "Yasgui", "/api/": "SwaggerUIBundle"}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**_launch_args())
+            try:
+                page = browser.new_page()
+                page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
+                           else route.abort())
+                for path, library in pages.items():
+                    failed: list[str] = []
+                    page.on("response", lambda r, failed=failed: failed.append(r.url) if r.status >= 400 else None)
+                    page.goto(url + path)
+                    page.wait_for_load_state("networkidle")
+                    assert page.evaluate(f"typeof window.{library}") != "undefined", (path, library)
+                    assert failed == [], (path, failed)
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
