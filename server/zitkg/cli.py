@@ -191,19 +191,20 @@ def queries(lang: str) -> None:
 @_store_option
 @click.option("--host", default=None, help="Interface to bind (default: ZITKG_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: ZITKG_PORT or 8123).")
-@click.option("--threads", type=int, default=8, show_default=True, help="Request threads per worker.")
+@click.option("--threads", type=int, default=None,
+              help="Request threads per worker (default: 2 x CPU cores + 1, the most granian runs without warning).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Web worker processes; more than one needs a remote store (ZITKG_SPARQL_QUERY_URL).")
-def serve(store_path: Path | None, host: str | None, port: int | None, threads: int, workers: int) -> None:
+def serve(store_path: Path | None, host: str | None, port: int | None, threads: int | None, workers: int) -> None:
     """Serve the graph over HTTP; loads the bundled data into an empty store first."""
-    from zitkg.server import run
+    from zitkg.server import default_threads, run
 
     settings = _settings(store=store_path, host=host, port=port)
     if workers > 1 and not settings.remote:
         _fail(ZitkgError("several workers need a remote store: the embedded store admits one process",
                          hint="set ZITKG_SPARQL_QUERY_URL, or use --threads"))
     try:
-        run(settings, threads=threads, workers=workers)
+        run(settings, threads=threads or default_threads(), workers=workers)
     except ZitkgError as exc:
         _fail(exc)
 

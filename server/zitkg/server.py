@@ -16,6 +16,7 @@ worker after the fork (``target_loader``), never in the master.
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 from granian.constants import Interfaces
@@ -26,7 +27,18 @@ from zitkg.settings import Settings
 ACCESS_LOG_FORMAT = '%(addr)s - [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1f ms'
 
 
-def run(settings: Settings, threads: int = 8, workers: int = 1) -> None:
+def default_threads() -> int:
+    """Request threads per web worker: as many as granian accepts without a warning (2 x cores + 1).
+
+    Slow requests (a query waiting for its worker, a submission being validated) each hold one; the
+    query admission refuses a busy client's surplus at once (sparql/pool.py) rather than let it wait
+    holding threads.
+    """
+    return multiprocessing.cpu_count() * 2 + 1
+
+
+def run(settings: Settings, threads: int | None = None, workers: int = 1) -> None:
+    threads = threads or default_threads()
     def build_app(_target: str) -> Any:
         from zitkg.web import create_app
 

@@ -108,7 +108,7 @@ def _latencies(url: str, rounds: int) -> list[float]:
 def test_heavy_queries_of_a_few_clients_do_not_stall_everyone_else(tmp_path) -> None:
     """Fairness: while 3 clients each keep 2 heavy queries going, a fourth client's lookups, small queries
     and pages stay within a small multiple of their idle latency, and no heavy client holds more than its
-    share (its extra queries wait, then 429)."""
+    share (its extra queries are refused with 429 while the service is busy)."""
     server = start_server(tmp_path, query_workers="2", query_slots_per_client="1", query_overflow_workers="2",
                           query_timeout="4")
     try:
@@ -121,6 +121,8 @@ def test_heavy_queries_of_a_few_clients_do_not_stall_everyone_else(tmp_path) -> 
         def hammer(source: str) -> None:
             while not stop.is_set():
                 statuses.append(_get(server.sparql, HEAVY, source=source)[0])
+                if statuses[-1] == 429:
+                    time.sleep(0.2)  # as told by Retry-After, roughly
 
         heavy = [threading.Thread(target=hammer, args=(f"127.0.0.{2 + i // 2}",), daemon=True) for i in range(6)]
         for thread in heavy:
@@ -131,7 +133,7 @@ def test_heavy_queries_of_a_few_clients_do_not_stall_everyone_else(tmp_path) -> 
         for thread in heavy:
             thread.join(timeout=30)
         assert loaded <= max(5 * idle, idle + 0.25), (idle, loaded)
-        assert 429 in statuses  # the second query of each heavy client waited for its own slot
+        assert 429 in statuses  # the second query of a heavy client was refused while the service was busy
         assert set(statuses) <= {429, 503}
     finally:
         stop_server(server)

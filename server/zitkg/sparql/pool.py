@@ -189,12 +189,14 @@ class _Worker:
 
 
 class Admission:
-    """Worker slots shared fairly: at most ``per_client`` at once for one client, and beyond the
-    ``size`` regular slots up to ``overflow`` more for clients that hold none; the service's own
-    queries (client None) are never held back.
+    """Worker slots shared fairly between clients, and never held idle.
 
-    One client with many heavy queries waits for its own slots; a second client is served at once, as
-    long as fewer than ``size + overflow`` clients run heavy queries together.
+    While regular slots (``size``) are free, anyone may take one. When they are all taken, a client that
+    holds none may take one of ``overflow`` extra slots; a client that already holds ``per_client`` is
+    refused at once (429, so that its waiting requests do not hold the web threads too); others wait
+    for a slot up to the time limit. The service's own queries (client None: pages, the question
+    library) are never held back. One client's heavy queries therefore cannot stall another client,
+    as long as fewer than ``size + overflow`` clients run heavy queries at the same time.
     """
 
     def __init__(self, size: int, per_client: int, overflow: int) -> None:
@@ -204,15 +206,15 @@ class Admission:
         self._cond = threading.Condition()
 
     def _may_start(self, client: str | None) -> bool:
-        if client is None:
-            # The service's own queries (pages, the question library): short, bounded in number by the web
-            # threads, and what keeps the site usable while clients' heavy queries fill the workers.
+        if client is None or self._busy < self.size:
             return True
         held = self._held[client]
         if held >= self.per_client:
-            return False
-        if self._busy < self.size:
-            return True
+            raise TooManyRequests(
+                f"too many queries at once from one client while the service is busy (at most "
+                f"{self.per_client} run at a time)",
+                hint="wait for your running queries to finish, then retry (ZITKG_QUERY_SLOTS_PER_CLIENT)",
+            )
         return held == 0 and self._busy < self.size + self.overflow
 
     def acquire(self, client: str | None, timeout: float) -> None:
@@ -221,11 +223,6 @@ class Admission:
             while not self._may_start(client):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    if client is not None and self._held[client] >= self.per_client:
-                        raise TooManyRequests(
-                            f"too many queries at once from one client (at most {self.per_client} run at a time)",
-                            hint="wait for your running queries to finish (ZITKG_QUERY_SLOTS_PER_CLIENT)",
-                        )
                     raise ServiceUnavailable(
                         "all query workers are busy", hint="try again in a moment; long queries hold workers"
                     )
