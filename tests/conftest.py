@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_paths import shared_root
+from shared_paths import MISSING_PREFIX, missing, shared_root
 from zitkg.bundle import load_bundled
 from zitkg.settings import load_settings
 from zitkg.store import OxigraphStore
@@ -137,8 +137,10 @@ def stop_server(server: RunningServer) -> None:
 ])
 def backend(request, tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """Settings that put the service on a store: the embedded one, or a real remote SPARQL server."""
-    from remote_servers import start_oxigraph_server, start_virtuoso
+    from remote_servers import start_oxigraph_server, start_virtuoso, virtuoso_installed
 
+    if request.param == "virtuoso" and not virtuoso_installed():
+        missing("tests on a remote Virtuoso store", "apt-get install virtuoso-opensource; .ci/run does")
     if request.param == "embedded":
         yield request.param, {}
     elif request.param == "oxigraph-server":
@@ -176,3 +178,17 @@ def library(tmp_path_factory):
     yield QueryLibrary(Registry(resources.queries_dir()), service)
     service.close()
     store.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
+    """One line per missing prerequisite: what the run did not cover and how to get it."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason.startswith(MISSING_PREFIX):
+            counts[reason] = counts.get(reason, 0) + 1
+    if counts:
+        terminalreporter.section("what this run did not cover")
+        for reason, count in sorted(counts.items()):
+            terminalreporter.write_line(f"{count:4d} tests {reason}")

@@ -59,6 +59,10 @@ def start_oxigraph_server(folder: Path, timeout_s: int = 2) -> Iterator[dict[str
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 
 
+def virtuoso_installed() -> bool:
+    return shutil.which("virtuoso-t") is not None and VIRTUOSO_INI.exists()
+
+
 @contextlib.contextmanager
 def start_virtuoso(folder: Path) -> Iterator[dict[str, str]]:
     """A private Virtuoso Open Source instance (Debian's virtuoso-opensource), loopback only."""

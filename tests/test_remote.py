@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from conftest import RunningServer, free_port, stop_server, wait_until_up
-from remote_servers import start_oxigraph_server, start_virtuoso
+from remote_servers import start_oxigraph_server, start_virtuoso, virtuoso_installed
+from shared_paths import missing
 
 ID = "https://w3id.org/sieci-zit/id/"
 PRACTICE = (Path(__file__).resolve().parent / "data" / "practice-with-pilot.ttl").read_bytes()
@@ -41,6 +42,8 @@ def start_workers(tmp: Path, settings: dict[str, str], count: int) -> RunningSer
 
 @pytest.fixture(params=["oxigraph-server", "virtuoso"])
 def remote(request, tmp_path):
+    if request.param == "virtuoso" and not virtuoso_installed():
+        missing("tests on a remote Virtuoso store", "apt-get install virtuoso-opensource; .ci/run does")
     starter = start_oxigraph_server if request.param == "oxigraph-server" else start_virtuoso
     folder = tmp_path / "remote"
     folder.mkdir()

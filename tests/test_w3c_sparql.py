@@ -9,7 +9,7 @@ Numbers compare by value within their datatype ("1.0"^^xsd:decimal equals "1"^^x
 nodes compare as "some blank node", and what the spec leaves open is accepted: GROUP_CONCAT values as
 the sorted parts of the separator-split string, SAMPLE values as "bound".
 
-The manifests are read while collecting (one test per manifest entry), from shared_paths.shared_root(),
+The manifests are read while collecting (one test per manifest entry), from shared_paths.find_shared(),
 the same place the `shared_dir` fixture gives the tests.
 """
 
@@ -30,7 +30,7 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from shared_paths import shared_root
+from shared_paths import find_shared
 from zitkg.settings import load_settings
 from zitkg.store import OxigraphStore
 from zitkg.web import create_app
@@ -154,7 +154,10 @@ def all_cases(shared: Path) -> list[Case]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" not in metafunc.fixturenames:
         return
-    shared = shared_root()
+    shared = find_shared()
+    if shared is None:  # one placeholder case that skips (or fails in CI) with the reason
+        metafunc.parametrize("case", [pytest.param(None, id="shared-folder-missing")])
+        return
     params = []
     for case in all_cases(shared):
         reason = KNOWN_ENGINE_DIFFERENCES.get(case.id)
