@@ -56,11 +56,10 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path):
     """`pip install` of the wheel and `zitkg serve` outside the checkout: map, graph view and YASGUI load
     their libraries (they used to be read from the checkout's node_modules only)."""
     from conftest import free_port, wait_until_up
+    from shared_paths import missing
 
     if not Path(_launch_args()["executable_path"]).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed")
+        missing("browser tests", "apt-get install chromium; .ci/run does")
     from playwright.sync_api import sync_playwright
 
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
