@@ -14,13 +14,19 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml package-lock.json
 	@test -n "$(PYTHON)" || { echo "need Python 3.11 (python3.11 or python3 on PATH)"; exit 2; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	npm ci --no-audit --no-fund --loglevel=error
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@command -v npm >/dev/null || { echo "need Node.js 20 with npm (the front-end libraries come from npm)"; exit 2; }
+	@echo "==> setting up (first run: a minute or two)"
+	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing the Python packages into $(VENV)"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --progress-bar off -e '.[test]'
+	@echo "==> installing the front-end packages (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@echo "==> set up"
 
 serve: setup
+	@echo "==> serving http://$(HOST):$(PORT)/ from $(STORE) (the first start loads the bundled data)"
 	$(VENV)/bin/zitkg serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 test: setup
