@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.exceptions import ParserError
 
 from zitkg import validation
 from zitkg.accounts import Account
 from zitkg.csv_template import parse_csv
 from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType, ZitkgError
 from zitkg.naming import slug
-from zitkg.privacy import private_graph, split_private
+from zitkg.privacy import person_policy, private_graph, split_private
+from zitkg.rdf_limits import RdfLimits, at_most, check_depth, too_many_statements
 from zitkg.store import GRAPH_BASE, META_GRAPH, GraphStore
 
 ZIT = "https://w3id.org/sieci-zit/ontology#"
@@ -47,6 +51,12 @@ KIND_OF_CLASS = {
 TURTLE_TYPES = {"text/turtle", "application/x-turtle"}
 TABLE_TYPES = {"text/csv", "application/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 JSONLD_TYPES = {"application/ld+json", "application/json"}
+
+# Held from the ownership check of a submission to its write, and around every change of status: two
+# organisations claiming one new IRI at once cannot both pass the check (one process writes the
+# embedded store; with a remote store and several web workers, see docs/security.md).
+_CLAIMS = threading.RLock()
+log = logging.getLogger(__name__)
 
 
 class Unprocessable(ZitkgError):
@@ -150,12 +160,19 @@ def _position_details(message: str) -> dict[str, int] | None:
     return {"line": int(match.group(1)), "column": int(match.group(2))} if match else None
 
 
-def parse(body: bytes, media_type: str, base_iri: str) -> list[ox.Triple]:
-    """Turtle or JSON-LD into triples; a syntax error is a 400 with the line and column."""
+def parse(body: bytes, media_type: str, base_iri: str, limits: RdfLimits | None = None) -> list[ox.Triple]:
+    """Turtle or JSON-LD into triples; a syntax error is a 400 with the line and column.
+
+    The nesting depth is measured before any parser sees the text, and parsing stops at the first
+    statement past the limit (both 413), so a hostile document costs one scan, not the parser's stack.
+    """
+    limits = limits or RdfLimits()
     if media_type in TURTLE_TYPES:
         fmt = ox.RdfFormat.TURTLE
+        check_depth(body, "turtle", limits.max_depth)
     elif media_type in JSONLD_TYPES:
         fmt = ox.RdfFormat.JSON_LD
+        check_depth(body, "json", limits.max_depth)
         try:
             doc = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -168,9 +185,29 @@ def parse(body: bytes, media_type: str, base_iri: str) -> list[ox.Triple]:
             hint="send text/turtle, application/ld+json, application/json (with /context.jsonld), text/csv or .xlsx",
         )
     try:
-        return [q.triple for q in ox.parse(body, format=fmt, base_iri=base_iri + "id/")]
+        quads = ox.parse(body, format=fmt, base_iri=base_iri + "id/")
+        triples = [q.triple for q in at_most(quads, limits.max_statements)]
     except SyntaxError as exc:
         raise BadRequest(f"cannot parse the submission: {exc}", details=_position_details(str(exc))) from None
+    _refuse_rdf12(triples)
+    return triples
+
+
+def _refuse_rdf12(triples: list[ox.Triple]) -> None:
+    """400 for RDF 1.2 triple terms (RDF-star) and directional language tags, which the model does not use."""
+    for t in triples:
+        if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple) or (
+            isinstance(t.object, ox.Literal) and t.object.direction is not None
+        ):
+            raise BadRequest(
+                "RDF 1.2 triple terms (<< >>) and directional language tags (@en--ltr) are not accepted",
+                details={"summary": {
+                    "pl": "Termy trójkowe RDF 1.2 (<< >>) i znaczniki kierunku tekstu (@pl--ltr) nie są "
+                          "przyjmowane; nic nie zapisano.",
+                    "en": "RDF 1.2 triple terms (<< >>) and text direction tags (@en--ltr) are not accepted; "
+                          "nothing was stored.",
+                }},
+            )
 
 
 def _inline_context(doc: Any, base_iri: str) -> Any:
@@ -250,9 +287,10 @@ def _lit(value: str, datatype: str | None = None) -> str:
 class Submissions:
     """The submission workflow over a store; knows nothing of HTTP."""
 
-    def __init__(self, store: GraphStore, base_iri: str) -> None:
+    def __init__(self, store: GraphStore, base_iri: str, limits: RdfLimits | None = None) -> None:
         self.store = store
         self.base_iri = base_iri
+        self.limits = limits or RdfLimits()
 
     def get(self, sid: str) -> Submission:
         if not re.fullmatch(r"[0-9a-f]{16}", sid):
@@ -322,29 +360,49 @@ class Submissions:
         return owner, live
 
     # the pipeline -------------------------------------------------------------------------------------
+    def authorise(
+        self, triples: list[ox.Triple], account: Account, replacing: Submission | None = None
+    ) -> list[Submission]:
+        """403 unless every subject is new or already the account's own; the live submissions it revises.
+
+        Called once before validation (to refuse early) and again under ``_CLAIMS`` right before the
+        write, so that checking who owns a resource and claiming it are one step.
+        """
+        revised: dict[str, Submission] = {}
+        for subject in sorted({t.subject.value for t in triples}):
+            owner, live = self.owner_of(subject)
+            if owner == "":
+                raise Forbidden(f"{subject} belongs to the programme data and cannot be changed by a submission",
+                                details={"focusNode": subject, "summary": {
+                                    "pl": f"{subject} należy do danych programu; zgłoszenie nie może go zmienić.",
+                                    "en": f"{subject} belongs to the programme data; a submission cannot change it.",
+                                }})
+            if owner is not None and owner != account.organisation:
+                raise Forbidden(f"{subject} belongs to another organisation ({owner})",
+                                hint="you may link to others' records, but describe only your own",
+                                details={"focusNode": subject, "owner": owner, "summary": {
+                                    "pl": f"{subject} należy do innej organizacji ({owner}). Możesz wskazywać "
+                                          "cudze rekordy, ale opisywać tylko własne.",
+                                    "en": f"{subject} belongs to another organisation ({owner}). You may link "
+                                          "to others' records, but describe only your own.",
+                                }})
+            for submission in live:
+                if replacing is None or submission.id != replacing.id:
+                    revised[submission.id] = submission
+        return list(revised.values())
+
     def prepare(
         self, body: bytes, media_type: str, account: Account, replacing: Submission | None = None
     ) -> tuple[list[ox.Triple], validation.Report, list[Submission]]:
         """Parse, mint, authorise and validate; raises on any failure, stores nothing."""
         records = parse_csv(body, media_type, self.base_iri) if media_type in TABLE_TYPES else None
-        triples = records.triples if records else parse(body, media_type, self.base_iri)
+        triples = records.triples if records else parse(body, media_type, self.base_iri, self.limits)
         if not triples:
             raise BadRequest("the submission holds no statements")
+        if len(triples) > self.limits.max_statements:
+            raise too_many_statements(self.limits.max_statements)
         triples = mint(triples, self.base_iri)
-        subjects = sorted({t.subject.value for t in triples})
-        revised: dict[str, Submission] = {}
-        for subject in subjects:
-            owner, live = self.owner_of(subject)
-            if owner == "":
-                raise Forbidden(f"{subject} belongs to the programme data and cannot be changed by a submission",
-                                details={"focusNode": subject})
-            if owner is not None and owner != account.organisation:
-                raise Forbidden(f"{subject} belongs to another organisation ({owner})",
-                                hint="you may link to others' records, but describe only your own",
-                                details={"focusNode": subject, "owner": owner})
-            for submission in live:
-                if replacing is None or submission.id != replacing.id:
-                    revised[submission.id] = submission
+        revised = self.authorise(triples, account, replacing)  # early, so a refused claim costs no validation
         report = self.validate(triples)
         details = report.to_dict()
         if records is not None:  # say where in the spreadsheet each result belongs
@@ -359,7 +417,7 @@ class Submissions:
             raise Unprocessable(
                 f"the submission breaks {count} rule(s) of the shapes; nothing was stored", report, details
             )
-        return triples, report, list(revised.values())
+        return triples, report, revised
 
     def validate(self, triples: list[ox.Triple]) -> validation.Report:
         """Shapes over the submission plus the descriptions of the resources it links to."""
@@ -373,18 +431,25 @@ class Submissions:
                                    focus_nodes=sorted(s.value for s in described if isinstance(s, ox.NamedNode)))
 
     def create(self, body: bytes, media_type: str, account: Account) -> Submission:
-        triples, report, revised = self.prepare(body, media_type, account)
+        triples, report, _revised = self.prepare(body, media_type, account)
         sid = secrets.token_hex(8)
-        version = 1 + max((s.version for s in revised), default=0)
-        self._write(sid, triples, report, account, media_type, version, revised, replace=False)
+        with _CLAIMS:
+            revised = self.authorise(triples, account)
+            version = 1 + max((s.version for s in revised), default=0)
+            self._write(sid, triples, report, account, media_type, version, revised, replace=False)
         return self.get(sid)
 
     def replace(self, sid: str, body: bytes, media_type: str, account: Account) -> Submission:
         current = self._owned(sid, account)
         if current.status == "published":
             raise Conflict("a published submission cannot be replaced; send a new submission (a new version)")
-        triples, report, revised = self.prepare(body, media_type, account, replacing=current)
-        self._write(sid, triples, report, account, media_type, current.version, revised, replace=True)
+        triples, report, _revised = self.prepare(body, media_type, account, replacing=current)
+        with _CLAIMS:
+            current = self._owned(sid, account)
+            if current.status == "published":
+                raise Conflict("a published submission cannot be replaced; send a new submission (a new version)")
+            revised = self.authorise(triples, account, replacing=current)
+            self._write(sid, triples, report, account, media_type, current.version, revised, replace=True)
         return self.get(sid)
 
     def _write(
@@ -393,7 +458,7 @@ class Submissions:
     ) -> None:
         iri = f"{self.base_iri}id/submission/{sid}"
         graph = SUBMISSION_GRAPHS + sid
-        public, private = split_private(triples)
+        public, private = split_private(triples, known_persons=self._known_persons(triples))
         meta = [
             f"<{iri}> a <{ZIT}Submission>",
             f"<{iri}> <{ZIT}submissionGraph> <{graph}>",
@@ -415,6 +480,16 @@ class Submissions:
         self.store.replace_graphs({graph: public}, published=False, private={private_graph(graph): private},
                                   extra_update=update)
 
+    def _known_persons(self, triples: list[ox.Triple]) -> set[ox.NamedNode]:
+        """Subjects the store already knows as persons (a revision need not repeat the type)."""
+        policy = person_policy()
+        rdf_type = ox.NamedNode(RDF_TYPE)
+        found = set()
+        for subject in {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}:
+            if any(q.object.value in policy.person_classes for q in self.store.quads(subject, rdf_type, None, None)):
+                found.add(subject)
+        return found
+
     def _owned(self, sid: str, account: Account) -> Submission:
         submission = self.get(sid)
         if submission.organisation != account.organisation and account.role != "admin":
@@ -428,11 +503,12 @@ class Submissions:
         return submission
 
     def delete(self, sid: str, account: Account) -> None:
-        submission = self._owned(sid, account)
-        if submission.status == "published":
-            raise Conflict("a published submission cannot be deleted; ask a reviewer")
-        update = f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> ?p ?o }} }}"
-        self.store.drop_graphs([submission.graph, private_graph(submission.graph)], extra_update=update)
+        with _CLAIMS:
+            submission = self._owned(sid, account)
+            if submission.status == "published":
+                raise Conflict("a published submission cannot be deleted; ask a reviewer")
+            update = f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> ?p ?o }} }}"
+            self.store.drop_graphs([submission.graph, private_graph(submission.graph)], extra_update=update)
 
     def _set_status(self, submission: Submission, status: str, extra: Iterable[str] = ()) -> str:
         return (
@@ -441,30 +517,61 @@ class Submissions:
             + "".join(f" . {e}" for e in extra) + " } }"
         )
 
+    def _four_eyes(self, submission: Submission, account: Account, action: str) -> bool:
+        """403 when a reviewer acts on its own organisation's submission; True when an admin overrides."""
+        if submission.organisation != account.organisation:
+            return False
+        if account.role != "admin":
+            raise Forbidden(
+                f"a reviewer cannot {action} a submission of its own organisation (four-eyes rule)",
+                hint="ask a reviewer of another organisation",
+                details={"organisation": submission.organisation, "summary": {
+                    "pl": "Zasada czterech oczu: recenzent nie może zatwierdzić zgłoszenia własnej organizacji. "
+                          "Poproś recenzenta z innej organizacji.",
+                    "en": "Four-eyes rule: a reviewer cannot approve a submission of its own organisation. "
+                          "Ask a reviewer of another organisation.",
+                }},
+            )
+        log.warning("four-eyes override: admin token %s of %s did %s on submission %s of its own organisation",
+                    account.token_id, account.organisation, action, submission.id)
+        return True
+
     def publish(self, sid: str, account: Account) -> Submission:
         if not account.is_reviewer:
             raise Forbidden("publishing needs a reviewer token")
-        submission = self.get(sid)
-        if submission.status != "pending":
-            raise Conflict(f"only a pending submission can be published; this one is {submission.status}")
-        updates = [self._set_status(submission, "published")]
-        provenance = [
-            f"<{submission.iri}> a <{PROV}Entity>",
-            f"<{submission.iri}> <{PROV}wasAttributedTo> <{submission.organisation}>",
-            f"<{submission.iri}> <{PROV}generatedAtTime> {_lit(submission.created, XSD + 'dateTime')}",
-            f"<{submission.iri}> <{ZIT}submissionGraph> <{submission.graph}>",
-            f"<{submission.iri}> <{ZIT}version> {_lit(str(submission.version), XSD + 'integer')}",
-        ]
-        provenance += [f"<{submission.iri}> <{PROV}wasRevisionOf> <{r}>" for r in submission.revision_of]
-        updates.append(f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ {' . '.join(provenance)} }} }}")
-        unpublish = []
-        for old_iri in submission.revision_of:
-            old = self.get(old_iri.rsplit("/", 1)[-1])
-            if old.status == "published":
-                updates.append(self._set_status(old, "superseded"))
-                unpublish.append(old.graph)
-        self.store.publish_graphs([submission.graph, PROVENANCE_GRAPH], unpublish=unpublish,
-                                  extra_update=" ;\n".join(updates))
+        with _CLAIMS:
+            submission = self.get(sid)
+            if submission.status != "pending":
+                raise Conflict(f"only a pending submission can be published; this one is {submission.status}")
+            override = self._four_eyes(submission, account, "publish")
+            review = [
+                f"<{submission.iri}> <{ZIT}publishedBy> <{account.organisation}>",
+                f"<{submission.iri}> <{ZIT}publishedWithToken> {_lit(account.token_id)}",
+                f"<{submission.iri}> <{ZIT}publishedAt> {_lit(_now(), XSD + 'dateTime')}",
+            ]
+            if override:
+                review.append(f"<{submission.iri}> <{ZIT}fourEyesOverride> true")
+            updates = [self._set_status(submission, "published", review)]
+            provenance = [
+                f"<{submission.iri}> a <{PROV}Entity>",
+                f"<{submission.iri}> <{PROV}wasAttributedTo> <{submission.organisation}>",
+                f"<{submission.iri}> <{PROV}generatedAtTime> {_lit(submission.created, XSD + 'dateTime')}",
+                f"<{submission.iri}> <{ZIT}submissionGraph> <{submission.graph}>",
+                f"<{submission.iri}> <{ZIT}version> {_lit(str(submission.version), XSD + 'integer')}",
+            ]
+            provenance += [f"<{submission.iri}> <{PROV}wasRevisionOf> <{r}>" for r in submission.revision_of]
+            updates.append(f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ {' . '.join(provenance)} }} }}")
+            unpublish = []
+            for old_iri in submission.revision_of:
+                old = self.get(old_iri.rsplit("/", 1)[-1])
+                if old.organisation != submission.organisation:
+                    raise Conflict(f"this submission would replace {old.iri} of another organisation",
+                                   details={"revisionOf": old.iri, "owner": old.organisation})
+                if old.status == "published":
+                    updates.append(self._set_status(old, "superseded"))
+                    unpublish.append(old.graph)
+            self.store.publish_graphs([submission.graph, PROVENANCE_GRAPH], unpublish=unpublish,
+                                      extra_update=" ;\n".join(updates))
         return self.get(sid)
 
     def reject(self, sid: str, account: Account, reason: str) -> Submission:
@@ -472,11 +579,13 @@ class Submissions:
             raise Forbidden("rejecting needs a reviewer token")
         if not reason.strip():
             raise BadRequest("a rejection needs a reason", details={"field": "reason"})
-        submission = self.get(sid)
-        if submission.status != "pending":
-            raise Conflict(f"only a pending submission can be rejected; this one is {submission.status}")
-        update = self._set_status(submission, "rejected", [f"<{submission.iri}> <{ZIT}rejectionReason> {_lit(reason)}"])
-        self.store.update(update)
+        with _CLAIMS:
+            submission = self.get(sid)
+            if submission.status != "pending":
+                raise Conflict(f"only a pending submission can be rejected; this one is {submission.status}")
+            update = self._set_status(submission, "rejected",
+                                      [f"<{submission.iri}> <{ZIT}rejectionReason> {_lit(reason)}"])
+            self.store.update(update)
         return self.get(sid)
 
 
@@ -484,5 +593,12 @@ def _to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
     graph = Graph()
     text = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
     if text:
-        graph.parse(data=text, format="nt")
+        try:
+            graph.parse(data=text, format="nt")
+        except ParserError as exc:  # a term rdflib cannot hold; pyoxigraph read it, so it is the input's
+            raise BadRequest(f"a statement of the submission cannot be validated: {exc}", details={"summary": {
+                "pl": "Jednej z trójek zgłoszenia nie da się sprawdzić kształtami SHACL; nic nie zapisano.",
+                "en": "One of the statements of the submission cannot be checked by the SHACL shapes; "
+                      "nothing was stored.",
+            }}) from None
     return graph

@@ -8,6 +8,7 @@ submission's cost does not grow with the whole graph.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,8 +23,23 @@ from rdflib.term import Node
 
 from zitkg import resources
 from zitkg.bundle import bundled_graphs
+from zitkg.sparql.structure import _PARSE_LOCK as _STRUCTURE_PARSE_LOCK
 
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+# rdflib parses SPARQL with pyparsing, which works out each parse action's arity on its first call by
+# trial and error, without a lock: two threads doing that at once left it wrong for the life of the
+# process (every later submission then answered 500). Every SPARQL text pySHACL runs is therefore
+# parsed here under the one lock that the query guards (zitkg.sparql.structure) parse under too, so no
+# two rdflib parses ever overlap in this process; the parsed queries are cached, so the lock is held
+# only the first time each text is seen.
+SPARQL_PARSE_LOCK = _STRUCTURE_PARSE_LOCK
+# And one pySHACL run at a time. Evaluating one cached parsed query in two threads at once is not
+# safe either: in 200 validations run 8 at a time without this lock, 6 to 8 came back with results of
+# another run (a valid practice refused by the link-scheme rule). pySHACL is pure Python under the GIL,
+# so running them one by one costs no throughput (the same 200 took 21.6 s locked, 23.5-26 s not);
+# the price is that a small submission waits for a big one (10,000 statements: about 12 s).
+_PYSHACL = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -197,7 +213,8 @@ def restore_message_languages(report: Graph, shapes: Graph) -> Graph:
 
 @lru_cache(maxsize=256)
 def _prepared(text: str) -> Query:
-    return prepareQuery(text)
+    with SPARQL_PARSE_LOCK:
+        return prepareQuery(text)
 
 
 class _PreparedQueryGraph(Graph):
@@ -208,8 +225,12 @@ class _PreparedQueryGraph(Graph):
     """
 
     def query(self, query_object, *args, **kwargs):  # type: ignore[override]
-        if isinstance(query_object, str) and not kwargs.get("initNs"):
-            query_object = _prepared(query_object)
+        if isinstance(query_object, str):  # parsed here, under the lock, never by rdflib unguarded
+            if kwargs.get("initNs"):
+                with SPARQL_PARSE_LOCK:
+                    query_object = prepareQuery(query_object, initNs=kwargs["initNs"])
+            else:
+                query_object = _prepared(query_object)
         return super().query(query_object, *args, **kwargs)
 
 
@@ -230,9 +251,10 @@ def validate(data: Graph, *, context: Graph | None = None, focus_nodes: Iterable
         if not focus:
             return Report(conforms=True, results=(), graph=Graph())
         shapes = focus_shapes(shapes, graph, focus)
-    _conforms, report_graph, _text = pyshacl.validate(
-        graph, shacl_graph=shapes, inference="none", allow_warnings=True, allow_infos=True
-    )
+    with _PYSHACL:
+        _conforms, report_graph, _text = pyshacl.validate(
+            graph, shacl_graph=shapes, inference="none", allow_warnings=True, allow_infos=True
+        )
     if not isinstance(report_graph, Graph):  # pySHACL returns a failure object for a broken shape
         raise TypeError(f"validation did not run: {report_graph}")
     return report_from_graph(restore_message_languages(report_graph, shapes))
