@@ -1,4 +1,4 @@
-"""Build hook: the wheel and the sdist carry the front-end files the pages use (DESIGN.md, Web).
+"""Build hook: the wheel and the sdist carry the front-end files the pages use (docs/architecture.md).
 
 The files come from node_modules (installed from package-lock.json by `npm ci`, which this hook runs when
 they are missing and npm is there); a wheel built from an sdist takes them from the sdist's copy. The list

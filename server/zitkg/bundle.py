@@ -24,7 +24,7 @@ class BundledGraph:
 
 
 def bundled_graphs() -> list[BundledGraph]:
-    """Each bundled source and the files that make it; examples are their own graph (DESIGN.md)."""
+    """Each bundled source and the files that make it; examples are their own graph (docs/model.md)."""
     onto, data = resources.ontology_dir(), resources.data_dir()
     return [
         BundledGraph("ontology", (onto / "zit.ttl",)),

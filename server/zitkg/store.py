@@ -4,7 +4,7 @@ The service talks to one small interface (``GraphStore``) so that a remote SPARQ
 for the embedded store later. The embedded store keeps two copies: the on-disk Oxigraph store is the
 durable record (every write lands there first, in one transaction), and an in-memory copy kept in step
 answers the reads, because in-memory pyoxigraph answered the mapping queries 3-8x faster than on disk
-(DESIGN.md). ``version`` counts committed writes so that query workers forked from an older state can be
+(docs/benchmarks.md). ``version`` counts committed writes so that query workers forked from an older state can be
 recognised and replaced.
 """
 
