@@ -9,6 +9,7 @@ import pytest
 from werkzeug.test import Client
 
 from zitkg.web.fastlane import SparqlFastLane
+from zitkg.web.headers import SecurityHeaders
 
 ORG = "https://w3id.org/sieci-zit/id/org/bof"
 SELECT = f"SELECT ?p ?o WHERE {{ <{ORG}> ?p ?o }} ORDER BY ?p ?o"
@@ -40,7 +41,9 @@ def _request(client: Client, method: str, query: str, accept: str | None, media:
 
 @pytest.fixture(scope="module")
 def clients(loaded_app):
-    lane = loaded_app.wsgi_app
+    outermost = loaded_app.wsgi_app
+    assert isinstance(outermost, SecurityHeaders)  # around the lane: its answers get the headers too
+    lane = outermost.app
     assert isinstance(lane, SparqlFastLane)
     return Client(lane), Client(lane.app)  # with the lane, and Flask alone
 

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
     from zitkg.web.fastlane import SparqlFastLane, raise_fastlane_error
+    from zitkg.web.headers import SecurityHeaders, security_headers
 
     errors.init_app(app)
 
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = SparqlFastLane(app.wsgi_app, ext["sparql"], settings.max_body_bytes, settings.max_rows)
+    # Outermost, so the fast lane's answers carry them too.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, security_headers(settings))  # type: ignore[method-assign]
     return app
 
 

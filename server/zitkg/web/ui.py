@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from zitkg import explore, forms
+from zitkg import explore, forms, links
 from zitkg.errors import BadRequest, NotFound
 from zitkg.queries import Parameter, QueryDefinition, QueryLibrary
 from zitkg.web import assets, i18n
@@ -42,6 +42,7 @@ def _setup(state: Any) -> None:
     """Services of the UI: Flask-Babel and the cache of the faceted index."""
     i18n.init_app(state.app)
     state.app.extensions["zitkg"]["ui_index"] = explore.IndexCache()
+    state.app.jinja_env.globals["href"] = href  # a global: macros imported without context use it
 
 
 def _ext() -> dict[str, Any]:
@@ -72,8 +73,12 @@ def _index() -> explore.Index:
     return index
 
 
-def href(iri: str) -> str:
-    return local_path(iri) or iri
+def href(iri: str) -> str | None:
+    """Where a link to ``iri`` goes: its page here, else the IRI if its scheme may be linked, else None.
+
+    None means no link: the templates (the ``link`` macro) show the label as text.
+    """
+    return local_path(iri) or (iri if links.linkable(iri) else None)
 
 
 def _switch_url() -> str:
@@ -91,7 +96,6 @@ def _template_globals() -> dict[str, Any]:
         "lang": lang,
         "other_lang": "en" if lang == "pl" else "pl",
         "t": lambda key: text(key, lang),
-        "href": href,
         "switch_url": _switch_url,
         "asset": assets.url,
         "base_iri": _ext()["settings"].base_iri,

@@ -85,7 +85,7 @@
   load(root).then(function () { cy.getElementById(root).addClass("root"); });
   cy.on("tap", "node", function (event) { load(event.target.id()); });
   cy.on("dbltap", "node", function (event) {
-    var href = event.target.data("href");
+    var href = window.zitkgLinks.safeHref(event.target.data("href"));  // a page of this site, or nothing
     if (href) { window.location.href = href; }
   });
 }());

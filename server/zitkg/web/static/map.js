@@ -11,11 +11,9 @@
   }
   function popup(p) {
     // Built from DOM nodes: labels come from the data and are never parsed as HTML.
+    // The server gives href only for IRIs that may be links; links.js checks the scheme again.
     var box = document.createElement("div");
-    var a = document.createElement("a");
-    a.href = p.href || p.iri;
-    a.textContent = p.label;
-    box.appendChild(a);
+    box.appendChild(window.zitkgLinks.anchor(p.href, p.label));
     if (p.kind === "link") {
       box.appendChild(document.createElement("br"));
       box.appendChild(document.createTextNode(p.fromLabel + " — " + p.toLabel));

@@ -25,10 +25,8 @@
         row.insertCell().textContent = s.created;
         var records = row.insertCell();
         s.describes.forEach(function (iri) {
-          var a = document.createElement("a");
-          a.href = T.localHref(iri, base);  // its page answers once the submission is published
-          a.textContent = iri;
-          records.appendChild(a);
+          // Its page answers once the submission is published; an IRI that may not be a link is text.
+          records.appendChild(window.zitkgLinks.anchor(iri, iri, base));
           records.appendChild(document.createElement("br"));
         });
         // What was sent, as Turtle, loaded when the reviewer opens it.

@@ -158,10 +158,7 @@
         row.insertCell().textContent = s.created;
         var cell = row.insertCell();
         s.describes.forEach(function (iri) {
-          var a = document.createElement("a");
-          a.href = T.localHref(iri, base);
-          a.textContent = iri;
-          cell.appendChild(a);
+          cell.appendChild(window.zitkgLinks.anchor(iri, iri, base));
           cell.appendChild(document.createElement("br"));
         });
         if (s.rejectionReason) { cell.appendChild(document.createTextNode(s.rejectionReason)); }

@@ -36,8 +36,5 @@ window.zitkgToken = (function () {
       });
     });
   }
-  function localHref(iri, base) {
-    return base && iri.indexOf(base) === 0 ? "/" + iri.slice(base.length) : iri;
-  }
-  return {get: get, init: init, request: request, strings: strings, say: say, localHref: localHref};
+  return {get: get, init: init, request: request, strings: strings, say: say};
 }());
