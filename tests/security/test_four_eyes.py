@@ -32,15 +32,17 @@ def auth(token: str) -> dict[str, str]:
 def srv(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("four-eyes")
     server = start_server(tmp, query_workers="2")
-    server.log = next(tmp.glob("server-*.log"))
-    server.tokens = {
-        "bof": create_token(server, "bof"),
-        "bof-reviewer": create_token(server, "bof", "reviewer"),
-        "bof-admin": create_token(server, "bof", "admin"),
-        "lom-reviewer": create_token(server, "lom", "reviewer"),
-    }
-    yield server
-    stop_server(server)
+    try:
+        server.log = next(tmp.glob("server-*.log"))
+        server.tokens = {
+            "bof": create_token(server, "bof"),
+            "bof-reviewer": create_token(server, "bof", "reviewer"),
+            "bof-admin": create_token(server, "bof", "admin"),
+            "lom-reviewer": create_token(server, "lom", "reviewer"),
+        }
+        yield server
+    finally:
+        stop_server(server)
 
 
 def submit(srv, label: str) -> dict:

@@ -56,6 +56,23 @@ CONSENTED = {"zgoda-email@example.org", "+48 600 100 299"}
 REVISION_SECRET = "poufny-rewizja@example.org"  # sent later, about the published expert, without its type
 
 
+LEAKY = EXPERT.format(key="leaky", name="Ekspertka Poufna") + " ;\n    ".join(
+    statement for statement, _ in SECRETS.values()) + " .\n"
+# Persons by another class than zit:Expert: schema:Person over http, foaf:Person.
+OTHERS = ('_:p a hs:Person ; rdfs:label "Osoba Poufna"@pl ; hs:email "poufny-osoba-http@example.org" .\n'
+          '_:f a foaf:Person ; rdfs:label "Osoba FOAF"@pl ; foaf:mbox <mailto:poufny-osoba-foaf@example.org> .\n')
+CONSENTING = EXPERT.format(key="open", name="Ekspertka Jawna") + (
+    's:email "zgoda-email@example.org" ; s:telephone "+48 600 100 299" ;\n'
+    "    zit:consentedField s:email , s:telephone .\n")
+
+
+def revision_of(iri: str) -> str:
+    """A new version of the published expert whose extra statement about her does not repeat her type."""
+    record = EXPERT.replace("_:{key}", f"<{iri}>").format(name="Ekspertka Poufna")
+    return (record + " ;\n    ".join(statement for statement, _ in SECRETS.values()) + " .\n"
+            f"<{iri}> foaf:mbox <mailto:{REVISION_SECRET}> .\n")
+
+
 def create_token(server, org: str, role: str = "submitter") -> str:
     result = subprocess.run(
         [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
@@ -82,35 +99,21 @@ def send_and_publish(server, body: str) -> dict:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("privacy"), query_workers="2")
-    server.tokens = {"bof": create_token(server, "bof"),
-                     "reviewer": create_token(server, "metropolia-krakowska", "reviewer"),
-                     "admin": create_token(server, "metropolia-krakowska", "admin")}
-    leaky = EXPERT.format(key="leaky", name="Ekspertka Poufna") + " ;\n    ".join(
-        statement for statement, _ in SECRETS.values()) + " .\n"
-    # Persons by another class than zit:Expert: schema:Person over http, foaf:Person.
-    others = ('_:p a hs:Person ; rdfs:label "Osoba Poufna"@pl ; hs:email "poufny-osoba-http@example.org" .\n'
-              '_:f a foaf:Person ; rdfs:label "Osoba FOAF"@pl ; foaf:mbox <mailto:poufny-osoba-foaf@example.org> .\n')
-    consenting = EXPERT.format(key="open", name="Ekspertka Jawna") + (
-        's:email "zgoda-email@example.org" ; s:telephone "+48 600 100 299" ;\n'
-        "    zit:consentedField s:email , s:telephone .\n")
-    first = send_and_publish(server, PREFIXES + leaky)
-    open_ = send_and_publish(server, PREFIXES + consenting + others)
-    leaky_iri = next(d for d in first["describes"] if "/expert/ekspertka-poufna" in d)
-    # A revision of the published expert (a new version of the first submission) whose extra statement
-    # about her does not repeat her type: she is still a person.
-    revision = (f'<{leaky_iri}> a zit:Expert ; rdfs:label "Ekspertka Poufna"@pl , "Ekspertka Poufna (en)"@en ;\n'
-                f'    foaf:name "Ekspertka Poufna" ; zit:competence <https://w3id.org/sieci-zit/id/theme/climate> ;\n'
-                f'    dcterms:description "Rekord testowy prywatności."@pl , "A privacy test record."@en ;\n'
-                f'    s:affiliation "Instytut Jawny Kalinowa" ;\n    '
-                + " ;\n    ".join(statement for statement, _ in SECRETS.values()) + " .\n"
-                f'<{leaky_iri}> foaf:mbox <mailto:{REVISION_SECRET}> .\n')
-    send_and_publish(server, PREFIXES + revision)
-    server.experts = {
-        "leaky": leaky_iri,
-        "open": next(d for d in open_["describes"] if "/expert/ekspertka-jawna" in d),
-    }
-    yield server
-    stop_server(server)
+    try:
+        server.tokens = {"bof": create_token(server, "bof"),
+                         "reviewer": create_token(server, "metropolia-krakowska", "reviewer"),
+                         "admin": create_token(server, "metropolia-krakowska", "admin")}
+        first = send_and_publish(server, PREFIXES + LEAKY)
+        open_ = send_and_publish(server, PREFIXES + CONSENTING + OTHERS)
+        leaky_iri = next(d for d in first["describes"] if "/expert/ekspertka-poufna" in d)
+        send_and_publish(server, PREFIXES + revision_of(leaky_iri))
+        server.experts = {
+            "leaky": leaky_iri,
+            "open": next(d for d in open_["describes"] if "/expert/ekspertka-jawna" in d),
+        }
+        yield server
+    finally:
+        stop_server(server)
 
 
 def secrets() -> list[str]:

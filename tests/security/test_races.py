@@ -107,10 +107,12 @@ def test_first_submissions_of_a_fresh_server_all_at_once(tmp_path, round_):
 @pytest.fixture(scope="module")
 def claims(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("claims"), query_workers="2")
-    server.tokens = {org: create_token(server, org) for org in ("bof", "lom")}
-    server.tokens["reviewer"] = create_token(server, "metropolia-krakowska", "reviewer")
-    yield server
-    stop_server(server)
+    try:
+        server.tokens = {org: create_token(server, org) for org in ("bof", "lom")}
+        server.tokens["reviewer"] = create_token(server, "metropolia-krakowska", "reviewer")
+        yield server
+    finally:
+        stop_server(server)
 
 
 def _claim(iri: str, label: str) -> bytes:

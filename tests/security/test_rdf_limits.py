@@ -38,11 +38,13 @@ def create_token(server, org: str, role: str = "submitter") -> str:
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("rdf-limits"), query_workers="2")  # default limits
-    server.tokens = {"bof": create_token(server, "bof"),
-                     "reviewer": create_token(server, "metropolia-krakowska", "reviewer"),
-                     "admin": create_token(server, "metropolia-krakowska", "admin")}
-    yield server
-    stop_server(server)
+    try:
+        server.tokens = {"bof": create_token(server, "bof"),
+                         "reviewer": create_token(server, "metropolia-krakowska", "reviewer"),
+                         "admin": create_token(server, "metropolia-krakowska", "admin")}
+        yield server
+    finally:
+        stop_server(server)
 
 
 def auth(token: str) -> dict[str, str]:
