@@ -23,7 +23,7 @@ from rdflib.term import Node
 
 from zitkg import resources
 from zitkg.bundle import bundled_graphs
-from zitkg.sparql.structure import _PARSE_LOCK as _STRUCTURE_PARSE_LOCK
+from zitkg.sparql.structure import PARSE_LOCK
 
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -33,7 +33,6 @@ SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "In
 # parsed here under the one lock that the query guards (zitkg.sparql.structure) parse under too, so no
 # two rdflib parses ever overlap in this process; the parsed queries are cached, so the lock is held
 # only the first time each text is seen.
-SPARQL_PARSE_LOCK = _STRUCTURE_PARSE_LOCK
 # And one pySHACL run at a time. Evaluating one cached parsed query in two threads at once is not
 # safe either: in 200 validations run 8 at a time without this lock, 6 to 8 came back with results of
 # another run (a valid practice refused by the link-scheme rule). pySHACL is pure Python under the GIL,
@@ -213,7 +212,7 @@ def restore_message_languages(report: Graph, shapes: Graph) -> Graph:
 
 @lru_cache(maxsize=256)
 def _prepared(text: str) -> Query:
-    with SPARQL_PARSE_LOCK:
+    with PARSE_LOCK:
         return prepareQuery(text)
 
 
@@ -227,7 +226,7 @@ class _PreparedQueryGraph(Graph):
     def query(self, query_object, *args, **kwargs):  # type: ignore[override]
         if isinstance(query_object, str):  # parsed here, under the lock, never by rdflib unguarded
             if kwargs.get("initNs"):
-                with SPARQL_PARSE_LOCK:
+                with PARSE_LOCK:
                     query_object = prepareQuery(query_object, initNs=kwargs["initNs"])
             else:
                 query_object = _prepared(query_object)

@@ -9,7 +9,7 @@ resolved against the prologue's prefixes and base. A text the grammar does not a
 
 pyparsing, under rdflib's parser, is not safe while two threads parse at once (its parse actions are
 set up lazily and a race leaves them broken for the life of the process). Parsing therefore happens
-either in a single-threaded query worker (sparql/pool.py) or under ``_PARSE_LOCK``, and ``warm_up``
+either in a single-threaded query worker (sparql/pool.py) or under ``PARSE_LOCK``, and ``warm_up``
 runs one parse of each kind before any thread or worker exists.
 """
 
@@ -29,7 +29,7 @@ from rdflib.term import URIRef, Variable
 
 from zitkg.errors import Forbidden, QuerySyntaxError
 
-_PARSE_LOCK = threading.Lock()
+PARSE_LOCK = threading.Lock()
 _FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
 
 
@@ -133,7 +133,7 @@ def warm_up() -> None:
 
 def _parse(parse: Any, text: str) -> Any:
     try:
-        with _PARSE_LOCK:
+        with PARSE_LOCK:
             return parse(text)
     except ParseBaseException as exc:
         raise QuerySyntaxError(
