@@ -369,7 +369,18 @@ class Submissions:
         write, so that checking who owns a resource and claiming it are one step.
         """
         revised: dict[str, Submission] = {}
+        own_space = (self.base_iri + "id/", self.base_iri + ".well-known/genid/")
         for subject in sorted({t.subject.value for t in triples}):
+            if not subject.startswith(own_space):  # blank nodes were minted into this space already
+                raise Forbidden(f"{subject} is not a record of this graph: a submission describes only resources "
+                                f"under {own_space[0]} (or blank nodes, which get such IRIs)",
+                                hint="link to outside resources as objects; describe your own records only",
+                                details={"focusNode": subject, "summary": {
+                                    "pl": f"{subject} nie jest rekordem tego grafu: zgłoszenie opisuje tylko zasoby "
+                                          f"pod {own_space[0]} (lub węzły puste, które otrzymują takie IRI).",
+                                    "en": f"{subject} is not a record of this graph: a submission describes only "
+                                          f"resources under {own_space[0]} (or blank nodes, which get such IRIs).",
+                                }})
             owner, live = self.owner_of(subject)
             if owner == "":
                 raise Forbidden(f"{subject} belongs to the programme data and cannot be changed by a submission",

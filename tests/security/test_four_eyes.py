@@ -99,3 +99,16 @@ def test_a_submitter_still_cannot_publish_at_all(srv):
     created = submit(srv, "Praktyka zgłaszającego")
     resp = requests.post(created["links"]["publish"], headers=auth(srv.tokens["bof"]), timeout=30)
     assert resp.status_code == 403 and not is_public(srv, "Praktyka zgłaszającego")
+
+
+@pytest.mark.parametrize("subject", ["<urn:x:a>", "<https://example.org/a>", "<http://www.w3.org/ns/org#Organization>",
+                                     "<https://w3id.org/sieci-zit/other/a>", "<https://w3id.org/sieci-zit/ontology#X>"])
+def test_a_submission_describes_only_records_of_the_graph(srv, subject) -> None:
+    """Subjects outside {base}id/ (vocabulary terms, other sites, other parts of the base) are refused:
+    a submission may link to them, never say things about them."""
+    body = (f"@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            f"{subject} rdfs:label \"przejęte\"@pl .\n")
+    reply = requests.post(srv.url + "/api/submissions", data=body.encode(), timeout=30,
+                          headers={"Content-Type": "text/turtle", **auth(srv.tokens["bof"])})
+    assert reply.status_code == 403, reply.text[:300]
+    assert reply.json()["details"]["focusNode"] == subject[1:-1]
