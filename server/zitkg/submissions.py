@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.exceptions import ParserError
 
-from zitkg import validation
+from zitkg import links, validation
 from zitkg.accounts import Account
 from zitkg.csv_template import parse_csv
 from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType, ZitkgError
@@ -68,6 +68,39 @@ class Unprocessable(ZitkgError):
     def __init__(self, message: str, report: validation.Report, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, details=details or report.to_dict())
         self.report = report
+
+
+def refuse_unlinkable(triples: list[ox.Triple]) -> None:
+    """422 for IRIs whose scheme may not become a link (javascript:, data:, ...), wherever they stand.
+
+    The shape zitsh:LinkSchemes says the same for typed records; an untyped subject is the focus node
+    of no shape, so the rule is kept here for every statement as well.
+    """
+    found = links.unlinkable_iris(triples)
+    if not found:
+        return
+    results = tuple(
+        validation.Result(
+            focus_node=subject, path=None, value=iri, severity="Violation", component="LinkScheme",
+            shape=None,
+            message_pl=f"Adres {iri} w rekordzie {subject} ma niedozwolony schemat: dozwolone są tylko adresy IRI "
+                       "http:, https: i mailto:.",
+            message_en=f"The address {iri} in record {subject} has a scheme that is not allowed: only http:, "
+                       "https: and mailto: IRIs are.",
+        )
+        for subject, iri in found[:MAX_LISTED]
+    )
+    report = validation.Report(conforms=False, results=results, graph=Graph())
+    details = report.to_dict()
+    details["summary"] = {
+        "pl": f"Zgłoszenie zawiera {len(found)} adres(y) o niedozwolonym schemacie; nic nie zapisano.",
+        "en": f"The submission holds {len(found)} address(es) with a scheme that is not allowed; nothing was stored.",
+    }
+    raise Unprocessable(f"{len(found)} IRI(s) with a scheme other than http, https or mailto; nothing was stored",
+                        report, details)
+
+
+MAX_LISTED = 100
 
 
 class Conflict(ZitkgError):
@@ -413,6 +446,7 @@ class Submissions:
         if len(triples) > self.limits.max_statements:
             raise too_many_statements(self.limits.max_statements)
         triples = mint(triples, self.base_iri)
+        refuse_unlinkable(triples)  # every statement, typed or not (a shape only sees typed records)
         revised = self.authorise(triples, account, replacing)  # early, so a refused claim costs no validation
         report = self.validate(triples)
         details = report.to_dict()

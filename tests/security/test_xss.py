@@ -174,8 +174,6 @@ def test_a_json_ld_link_to_another_scheme_is_refused_or_dropped(target, submitte
         _assert_refused(reply, repr(spelling))
 
 
-@pytest.mark.xfail(strict=True, reason="untyped subjects are no focus node of any shape: the check belongs in "
-                                       "Submissions.prepare (links.unlinkable_iris), wired separately")
 def test_an_untyped_subject_with_another_scheme_is_refused(target, submitter) -> None:
     body = PRACTICE + '\n<javascript:alert(1)> rdfs:label "x"@pl ; rdfs:seeAlso <https://example.org/> .\n'
     reply = _submit(target, submitter, body)
