@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from shared_paths import missing
+
 pytest.importorskip("playwright")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+    missing("browser tests", "apt-get install chromium; .ci/run does", module=True)
 
 from playwright.sync_api import Page, Route  # noqa: E402
 
