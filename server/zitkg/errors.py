@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+ECHO_CHARS = 200  # input quoted in a message is cut here, so the sentence around it survives
+
+
+def shown(value: object, limit: int = ECHO_CHARS) -> str:
+    """``repr`` of an input value for a message, cut to ``limit`` characters with its full length noted."""
+    full = value if isinstance(value, str) else str(value)
+    text = repr(full[: limit + 1] if isinstance(value, str) else value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(full)} characters)"
+
 
 class ZitkgError(Exception):
     """An error a user can act on: a status, a short code, a message and optional details."""
@@ -55,9 +66,16 @@ class NotAcceptable(ZitkgError):
     code = "not-acceptable"
 
 
+class RequestTimeout(ZitkgError):
+    status = 408
+    code = "request-timeout"
+
+
 class PayloadTooLarge(ZitkgError):
+    """413, whichever layer noticed (werkzeug names it so too: one code for clients to check)."""
+
     status = 413
-    code = "payload-too-large"
+    code = "request-entity-too-large"
 
 
 class UnsupportedMediaType(ZitkgError):

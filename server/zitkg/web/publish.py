@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, render_template_string, requ
 from zitkg import catalog
 from zitkg.errors import NotAcceptable, NotFound
 from zitkg.export import CurrentRelease, Release, media_type_of
+from zitkg.web import bodies
 from zitkg.web.ld import local_path
 
 bp = Blueprint("publish", __name__)
@@ -185,13 +186,10 @@ def _query_text() -> str:
     """The query of a SPARQL request, without reading a body larger than the service accepts."""
     if request.method == "GET":
         return request.args.get("query", "")
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and (request.content_length or 0) > limit:
-        return ""
     if request.mimetype == "application/sparql-query":
-        return request.get_data(as_text=True)
+        return bodies.request_text()  # read whole or refused (413, 408) by the one body reader
     if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        return request.form.get("query", "")
+        return bodies.request_form().get("query", "")
     return ""
 
 

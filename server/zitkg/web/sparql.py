@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
-from werkzeug.datastructures import MIMEAccept
+from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from zitkg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from zitkg.sparql import results
 from zitkg.sparql.guard import query_form
 from zitkg.sparql.results import Format
+from zitkg.web import bodies
 
 bp = Blueprint("sparql", __name__)
 
@@ -34,7 +35,7 @@ def _service():
 
 def negotiate(offered: tuple[Format, ...]) -> Format:
     """Pick a format from `format=` or `Accept`; 406 with the offered list when none fits."""
-    wanted = request.args.get("format") or request.form.get("format")
+    wanted = request.args.get("format") or _form().get("format")
     return choose_format(offered, wanted, request.accept_mimetypes)
 
 
@@ -68,7 +69,7 @@ def choose_format(offered: tuple[Format, ...], wanted: str | None, accept: MIMEA
 
 
 def _timeout_param() -> float | None:
-    raw = request.args.get("timeout") or request.form.get("timeout")
+    raw = request.args.get("timeout") or _form().get("timeout")
     if not raw:
         return None
     try:
@@ -77,8 +78,13 @@ def _timeout_param() -> float | None:
         raise BadRequest(f"timeout must be a number of seconds, got {raw!r}") from None
 
 
+def _form() -> MultiDict[str, str]:
+    """Form fields of a POST, its body read whole by the one body reader (web/bodies.py)."""
+    return bodies.request_form() if request.method == "POST" else MultiDict()
+
+
 def _graph_uris(name: str) -> list[str]:
-    return request.args.getlist(name) + request.form.getlist(name)
+    return request.args.getlist(name) + _form().getlist(name)
 
 
 def _bearer_token() -> str | None:
@@ -94,16 +100,17 @@ def _read_operation() -> tuple[str | None, str | None]:
         return request.args.get("query"), None
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded" or mimetype == "multipart/form-data":
-        query, update = request.form.get("query"), request.form.get("update")
+        form = _form()
+        query, update = form.get("query"), form.get("update")
         if query is not None and update is not None:
             raise BadRequest("send either query or update, not both")
         if query is None and update is None:
             raise BadRequest("the form has neither a 'query' nor an 'update' field")
         return query, update
     if mimetype == "application/sparql-query":
-        return request.get_data(as_text=True), None
+        return bodies.request_text(), None
     if mimetype == "application/sparql-update":
-        return None, request.get_data(as_text=True)
+        return None, bodies.request_text()
     raise UnsupportedMediaType(
         f"POST body of type {mimetype or '(none)'} is not a SPARQL operation",
         hint="use application/sparql-query, application/sparql-update or application/x-www-form-urlencoded",

@@ -9,6 +9,7 @@ from zitkg.accounts import Account
 from zitkg.errors import BadRequest
 from zitkg.rdf_limits import RdfLimits
 from zitkg.submissions import Submission, Submissions, json_ld_context
+from zitkg.web import bodies
 
 bp = Blueprint("submit", __name__)
 
@@ -38,7 +39,7 @@ def _json(data: object, status: int = 200, headers: dict[str, str] | None = None
 
 
 def _body() -> tuple[bytes, str]:
-    return request.get_data(), request.mimetype
+    return bodies.request_body(), request.mimetype
 
 
 def _with_links(submission: Submission) -> dict:
@@ -102,8 +103,8 @@ def publish(sid: str) -> Response:
 @bp.post("/api/submissions/<sid>/reject")
 def reject(sid: str) -> Response:
     account = _account()
-    payload = request.get_json(silent=True) if request.is_json else None
-    reason = (payload or {}).get("reason") if isinstance(payload, dict) else request.form.get("reason")
+    payload = bodies.request_json() if request.is_json else None  # too deep or malformed: 400
+    reason = payload.get("reason") if isinstance(payload, dict) else bodies.request_form().get("reason")
     if not isinstance(reason, str):
         raise BadRequest("send the reason as JSON {\"reason\": \"…\"} or a form field 'reason'",
                          details={"field": "reason"})
