@@ -13,13 +13,15 @@ import datetime as dt
 import io
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-from zitkg.errors import BadRequest
+from zitkg.errors import BadRequest, PayloadTooLarge, shown
 from zitkg.naming import slug
+from zitkg.xlsx import SheetLimits, read_sheet
 
 ZIT = "https://w3id.org/sieci-zit/ontology#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -109,54 +111,174 @@ class CsvRecords:
         return {"row": row, "column": column}
 
 
-def read_rows(body: bytes, media_type: str) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, comma or semicolon) or of the first sheet of an XLSX file."""
-    if media_type.endswith("spreadsheetml.sheet"):
-        import openpyxl
+@dataclass(frozen=True)
+class TableLimits:
+    """Limits on a CSV or XLSX submission (settings table_max_*, xlsx_max_unpacked_bytes, error_max_items)."""
 
-        try:
-            sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
-            raise BadRequest(f"cannot read the spreadsheet: {exc}") from None
-        values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    max_rows: int = 5000
+    max_columns: int = 50
+    max_cell_chars: int = 10_000
+    max_unpacked_bytes: int = 20_000_000
+    max_errors: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: object) -> TableLimits:
+        return cls(settings.table_max_rows, settings.table_max_columns,  # type: ignore[attr-defined]
+                   settings.table_max_cell_chars, settings.xlsx_max_unpacked_bytes,  # type: ignore[attr-defined]
+                   settings.error_max_items)  # type: ignore[attr-defined]
+
+    def sheet(self) -> SheetLimits:
+        return SheetLimits(self.max_rows, self.max_columns, self.max_cell_chars, self.max_unpacked_bytes)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(first_line: str) -> str:
+    """The header's delimiter: the one it uses most (a one-column file uses none: comma)."""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_rows(body: bytes, limits: TableLimits) -> Iterator[tuple[int, list[str]]]:
+    """Rows of a CSV file (UTF-8, comma, semicolon or tab) as (record number, counting the header, cells)."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the CSV file is not UTF-8 (byte {exc.start})", details={"errors": [{"message": {
+            "pl": f"Plik CSV nie jest zapisany w UTF-8 (bajt {exc.start}).",
+            "en": f"The CSV file is not UTF-8 (byte {exc.start})."}}]}) from None
+    first_line = text.splitlines()[0] if text else ""
+    # newline="": the csv module splits records itself, on \n, \r\n or \r alike, and keeps newlines in quotes
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, cells
+    except csv.Error as exc:  # e.g. a field past csv's own limit (131072 characters)
+        too_long = "field larger than field limit" in str(exc)
+        if too_long:
+            raise table_too_large(f"row {number + 1} holds a cell of more than {limits.max_cell_chars} characters",
+                                  f"Wiersz {number + 1} ma komórkę dłuższą niż {limits.max_cell_chars} znaków.",
+                                  row=number + 1) from None
+        raise BadRequest(f"the CSV file cannot be read at row {number + 1}: {exc}", details={"errors": [{
+            "row": number + 1, "message": {"pl": f"Nie da się odczytać pliku CSV w wierszu {number + 1}.",
+                                           "en": f"The CSV file cannot be read at row {number + 1}."}}]}) from None
+
+
+def table_too_large(en: str, pl: str, **where: object) -> PayloadTooLarge:
+    return PayloadTooLarge(en, details={"errors": [{**where, "message": {"pl": pl, "en": en}}]})
+
+
+def _limited(rows: Iterator[tuple[int, list[str]]], limits: TableLimits) -> Iterator[tuple[int, list[str]]]:
+    """Non-empty rows, trailing empty cells dropped; stops at the first row, column or cell past the limits."""
+    data_rows = 0
+    header_seen = False
+    for number, cells in rows:
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if not cells:
+            continue
+        if len(cells) > limits.max_columns:
+            raise table_too_large(
+                f"row {number} has a value in column {len(cells)}, past the limit of {limits.max_columns} columns",
+                f"Wiersz {number} ma wartość w kolumnie {len(cells)}, poza limitem {limits.max_columns} kolumn.",
+                row=number)
+        for index, cell in enumerate(cells):
+            if len(cell) > limits.max_cell_chars:
+                raise table_too_large(
+                    f"row {number}, column {index + 1} holds more than {limits.max_cell_chars} characters",
+                    f"Wiersz {number}, kolumna {index + 1} ma więcej niż {limits.max_cell_chars} znaków.",
+                    row=number, column=index + 1)
+        if header_seen:
+            data_rows += 1
+            if data_rows > limits.max_rows:
+                raise table_too_large(
+                    f"the file has more than {limits.max_rows} rows of data; reading stopped at row {number}",
+                    f"Plik ma więcej niż {limits.max_rows} wierszy danych; czytanie przerwano na wierszu {number}.",
+                    row=number)
+        header_seen = True
+        yield number, cells
+
+
+def read_rows(body: bytes, media_type: str, limits: TableLimits | None = None) -> list[tuple[int, dict[str, str]]]:
+    """Non-empty rows of a CSV file or of the first sheet of an XLSX file, as (row number, record)."""
+    limits = limits or TableLimits()
+    if media_type == XLSX_TYPE:
+        rows: Iterator[tuple[int, list[str]]] = iter(read_sheet(body, limits.sheet()))
     else:
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise BadRequest(f"the CSV file is not UTF-8 (byte {exc.start})") from None
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-        values = list(csv.reader(io.StringIO(text), dialect))
-    if not values:
-        raise BadRequest("the file is empty")
-    header = [h.strip() for h in values[0]]
+        rows = _csv_rows(body, limits)
+    numbered = list(_limited(rows, limits))
+    if not numbered:
+        raise BadRequest("the file is empty", details={"errors": [{"message": {
+            "pl": "Plik jest pusty.", "en": "The file is empty."}}]})
+    header_row, raw_header = numbered[0]
+    header = [h.strip() for h in raw_header]
     unknown = [h for h in header if h and h not in NAMES]
     if unknown:
-        raise BadRequest(f"unknown columns: {', '.join(unknown)}", details={"row": 1, "known": list(NAMES)})
+        names = ", ".join(shown(h) for h in unknown[: limits.max_errors])
+        raise BadRequest(f"unknown columns: {names}", details={"row": header_row, "known": list(NAMES), "errors": [
+            {"row": header_row, "column": shown(h), "message": {"pl": f"nieznana kolumna {shown(h)}",
+                                                                 "en": f"unknown column {shown(h)}"}}
+            for h in unknown]})
     if "type" not in header:
-        raise BadRequest("the column 'type' is required", details={"row": 1, "column": "type"})
-    rows = []
-    for row in values[1:]:
+        raise BadRequest("the column 'type' is required", details={"row": header_row, "column": "type", "errors": [
+            {"row": header_row, "column": "type", "message": {"pl": "kolumna 'type' jest wymagana",
+                                                              "en": "the column 'type' is required"}}]})
+    records = []
+    for number, row in numbered[1:]:
         record = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header) if h}
-        rows.append(record)
-    return rows
+        records.append((number, record))
+    return records
 
 
-def parse_csv(body: bytes, media_type: str, base_iri: str) -> CsvRecords:
-    rows = read_rows(body, media_type)
-    errors: list[dict[str, object]] = []
+class _Errors:
+    """Row errors: the first ``limit`` kept, the rest only counted (a report cannot grow with the file)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[dict[str, object]] = []
+        self.rows: set[int] = set()
+        self.count = 0
+
+    def add(self, row: int, column: str, pl: str, en: str) -> None:
+        self.count += 1
+        self.rows.add(row)
+        if len(self.kept) < self.limit:
+            self.kept.append({"row": row, "column": column, "message": {"pl": pl, "en": en}})
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_if_any(self) -> None:
+        if not self.count:
+            return
+        bad_rows = sorted(self.rows)
+        listed = ", ".join(map(str, bad_rows[:20])) + (f" and {len(bad_rows) - 20} more" if len(bad_rows) > 20 else "")
+        details: dict[str, object] = {"errors": self.kept}
+        if self.count > len(self.kept):
+            details["errorsOmitted"] = self.count - len(self.kept)
+        raise BadRequest(f"{len(bad_rows)} row(s) of the file cannot be read: {listed}", details=details)
+
+
+def parse_csv(body: bytes, media_type: str, base_iri: str, limits: TableLimits | None = None) -> CsvRecords:
+    limits = limits or TableLimits()
+    rows = read_rows(body, media_type, limits)
+    errors = _Errors(limits.max_errors)
     triples: list[ox.Triple] = []
     row_of: dict[str, int] = {}
     keys: dict[str, ox.NamedNode] = {}
     subjects: list[tuple[int, dict[str, str], ox.NamedNode, str]] = []
 
-    for number, record in enumerate(rows, start=2):
+    for number, record in rows:
         if not any(record.values()):
             continue
         kind = _TYPES.get(record.get("type", "").lower())
         if kind is None:
-            errors.append({"row": number, "column": "type",
-                           "message": {"pl": "nieznany rodzaj rekordu (practice, pilot, expert)",
-                                       "en": "unknown record type (practice, pilot, expert)"}})
+            errors.add(number, "type", "nieznany rodzaj rekordu (practice, pilot, expert)",
+                       "unknown record type (practice, pilot, expert)")
             continue
         label = record.get("label_pl") or record.get("label_en") or kind[1]
         subject = ox.NamedNode(f"{base_iri}id/{kind[1]}/{slug(label)}-{secrets.token_hex(3)}")
@@ -175,18 +297,16 @@ def parse_csv(body: bytes, media_type: str, base_iri: str) -> CsvRecords:
                 pass
         elif re.fullmatch(r"[a-z0-9][a-z0-9-]*", value) and column in _PREFIXES:
             return ox.NamedNode(base_iri + "id/" + _PREFIXES[column] + value)
-        errors.append({"row": number, "column": column,
-                       "message": {"pl": f"{value!r} nie jest IRI ani znaną krótką nazwą",
-                                   "en": f"{value!r} is neither an IRI nor a known short name"}})
+        errors.add(number, column, f"{shown(value)} nie jest IRI ani znaną krótką nazwą",
+                   f"{shown(value)} is neither an IRI nor a known short name")
         return None
 
     def date(value: str, column: str, number: int) -> ox.Literal | None:
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            errors.append({"row": number, "column": column,
-                           "message": {"pl": f"{value!r} nie jest datą RRRR-MM-DD",
-                                       "en": f"{value!r} is not a date YYYY-MM-DD"}})
+            errors.add(number, column, f"{shown(value)} nie jest datą RRRR-MM-DD",
+                       f"{shown(value)} is not a date YYYY-MM-DD")
             return None
         return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
 
@@ -207,9 +327,8 @@ def parse_csv(body: bytes, media_type: str, base_iri: str) -> CsvRecords:
             if not value or name in {"type", "key", "label_pl", "label_en", "description_pl", "description_en"}:
                 continue
             if cls not in {_TYPES[t][0] for t in column.applies}:
-                errors.append({"row": number, "column": name,
-                               "message": {"pl": f"kolumna {name} nie dotyczy tego rodzaju rekordu",
-                                           "en": f"the column {name} does not apply to this record type"}})
+                errors.add(number, name, f"kolumna {name} nie dotyczy tego rodzaju rekordu",
+                           f"the column {name} does not apply to this record type")
                 continue
             if name in {"theme", "competence"}:
                 for part in filter(None, (p.strip() for p in value.split(";"))):
@@ -221,9 +340,10 @@ def parse_csv(body: bytes, media_type: str, base_iri: str) -> CsvRecords:
             elif name == "budget_pln":
                 try:
                     amount = Decimal(value.replace(" ", "").replace(",", "."))
+                    if not amount.is_finite():
+                        raise InvalidOperation
                 except InvalidOperation:
-                    errors.append({"row": number, "column": name,
-                                   "message": {"pl": f"{value!r} nie jest liczbą", "en": f"{value!r} is not a number"}})
+                    errors.add(number, name, f"{shown(value)} nie jest liczbą", f"{shown(value)} is not a number")
                     continue
                 node = ox.NamedNode(f"{subject.value.replace('/id/pilot/', '/id/amount/pilot-')}")
                 add(column.path, node)
@@ -239,19 +359,13 @@ def parse_csv(body: bytes, media_type: str, base_iri: str) -> CsvRecords:
             elif name == "consent":
                 for part in filter(None, (p.strip() for p in value.split(";"))):
                     if part not in {"email", "telephone"}:
-                        errors.append({"row": number, "column": name,
-                                       "message": {"pl": "zgoda może dotyczyć: email, telephone",
-                                                   "en": "consent may name: email, telephone"}})
+                        errors.add(number, name, "zgoda może dotyczyć: email, telephone",
+                                   "consent may name: email, telephone")
                         continue
                     add(column.path, ox.NamedNode(SCHEMA + part))
             else:
                 add(column.path, ox.Literal(value))
-    if errors:
-        bad_rows = sorted({int(e["row"]) for e in errors})
-        raise BadRequest(
-            f"{len(bad_rows)} row(s) of the file cannot be read: {', '.join(map(str, bad_rows))}",
-            details={"errors": errors},
-        )
+    errors.raise_if_any()
     if not triples:
         raise BadRequest("the file holds no records")
     return CsvRecords(triples, row_of)
