@@ -7,15 +7,18 @@ SPARQL JSON, plain JSON rows, CSV, TSV (and GeoJSON when rows carry a place), an
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, json, render_template_string, request, url_for
 
 from zitkg import tabular
-from zitkg.errors import BadRequest, NotAcceptable
+from zitkg.errors import BadRequest, NotAcceptable, shown
 from zitkg.queries import LANGUAGES, QueryDefinition, QueryLibrary
 from zitkg.sparql import results
+from zitkg.sparql.service import MIN_TIMEOUT
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -37,9 +40,10 @@ def _library() -> QueryLibrary:
 
 def request_language() -> str:
     lang = request.args.get("lang")
-    if lang:
+    if lang is not None:  # given, even empty: one of the documented values (OpenAPI: an enum)
         if lang not in LANGUAGES:
-            raise BadRequest(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+            raise BadRequest(f"lang must be one of {', '.join(LANGUAGES)}; got {shown(lang)}",
+                             details={"parameter": "lang", "allowed": list(LANGUAGES)})
         return lang
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
@@ -91,9 +95,9 @@ def _format(definition: QueryDefinition) -> tuple[str, str]:
     if "geojson" in offered and not describe_geo(definition):
         offered.pop("geojson")
     wanted = request.args.get("format")
-    if wanted:
+    if wanted is not None:  # given, even empty: one of the documented values (OpenAPI: an enum)
         if wanted not in offered:
-            raise NotAcceptable(f"format {wanted!r} is not offered for this query",
+            raise NotAcceptable(f"format {shown(wanted)} is not offered for this query",
                                 details={"offered": sorted(offered)})
         return wanted, offered[wanted]
     best = request.accept_mimetypes.best_match(list(offered.values())) if request.accept_mimetypes else None
@@ -112,26 +116,28 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number; got {raw!r}") from None
+    if not _INTEGER.fullmatch(raw):  # int() would also take " 5", "1_000" and other scripts' digits
+        raise BadRequest(f"{name} must be a whole number; got {shown(raw)}", details={"parameter": name})
+    value = int(raw)
     if value < 0 or value > maximum:
         raise BadRequest(f"{name} must be between 0 and {maximum}; got {value}")
     return value
 
 
-def _float_arg(name: str) -> float | None:
+def _float_arg(name: str, minimum: float) -> float | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a number; got {raw!r}") from None
+    value = float(raw) if _NUMBER.fullmatch(raw) else math.nan  # float() would also take "inf", "nan", " 5"
+    if not math.isfinite(value) or value < minimum:
+        raise BadRequest(f"{name} must be a number of at least {minimum:g}; got {shown(raw)}",
+                         details={"parameter": name})
+    return value
 
 
 _CONTROL = {"lang", "format", "limit", "offset", "timeout"}
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 @bp.get("/queries/<qid>/results")
@@ -142,8 +148,9 @@ def query_results(qid: str) -> Response:
     lang = request_language()
     limit = _int_arg("limit", MAX_PAGE, MAX_PAGE)
     offset = _int_arg("offset", 0, 10_000_000)
-    params = {k: v for k, v in request.args.items() if k not in _CONTROL}
-    timeout = _float_arg("timeout")
+    # An empty value is no value (OpenAPI: allowEmptyValue), so the parameter's default applies, as when absent.
+    params = {k: v for k, v in request.args.items() if k not in _CONTROL and v != ""}
+    timeout = _float_arg("timeout", MIN_TIMEOUT)
     _definition, answer, bound = library.run(qid, params, lang=lang, timeout=timeout)
     if answer.kind == "graph":
         body = results.write_triples(key, list(answer.triples))

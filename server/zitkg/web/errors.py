@@ -5,7 +5,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
+from rdflib import RDF, RDFS, BNode, Graph, Literal
+from rdflib.namespace import SH
+from rdflib.term import Node
 from werkzeug.exceptions import HTTPException
 
 from zitkg.errors import ZitkgError
@@ -20,6 +23,68 @@ def error_body(status: int, code: str, message: str, hint: str | None = None, de
     if details is not None:
         body["details"] = details
     return body
+
+
+SENTENCE_KEYS = frozenset({"message", "hint", "summary", "pl", "en"})  # texts that may quote a value
+SENTENCE_FACTOR = 5
+
+
+def capped(body: Any, max_items: int, max_chars: int, *, limit: int | None = None) -> Any:
+    """An error body that cannot grow with the input: lists cut to ``max_items`` (the rest counted in a
+    sibling ``<name>Omitted``), strings to ``max_chars`` (sentences, which may quote a value, to five times
+    that). Applied to every error at the one place that renders them, so every source is covered."""
+    limit = max_chars if limit is None else limit
+    if isinstance(body, str):
+        return body if len(body) <= limit else f"{body[:limit]}… ({len(body)} characters)"
+    if isinstance(body, list):
+        return [capped(v, max_items, max_chars) for v in body[:max_items]]
+    if not isinstance(body, dict):
+        return body
+    out = {key: capped(value, max_items, max_chars,
+                       limit=max_chars * SENTENCE_FACTOR if key in SENTENCE_KEYS else max_chars)
+           for key, value in body.items()}
+    for key, value in body.items():
+        if isinstance(value, list) and len(value) > max_items:
+            omitted = f"{key}Omitted"
+            already = body.get(omitted)
+            out[omitted] = (already if isinstance(already, int) else 0) + len(value) - max_items
+    return out
+
+
+def capped_report(graph: Graph, max_items: int, max_chars: int) -> Graph:
+    """A SHACL validation report with at most ``max_items`` results (the rest counted in an rdfs:comment)
+    and literal values cut like the strings of a JSON error."""
+    results = sorted(graph.objects(None, SH.result), key=lambda r: tuple(
+        str(graph.value(r, p)) for p in (SH.focusNode, SH.resultPath, SH.sourceShape)))
+    dropped = set(results[max_items:])
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, namespace)
+    seen: set[Node] = set()
+    todo: list[Node] = [s for s in set(graph.subjects(RDF.type, SH.ValidationReport))]
+    while todo:  # the report node and, through blank nodes and results, everything it says
+        subject = todo.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for predicate, obj in graph.predicate_objects(subject):
+            if obj in dropped:
+                continue
+            if isinstance(obj, Literal) and len(obj) > max_chars:
+                obj = Literal(f"{obj[:max_chars]}… ({len(obj)} characters)", lang=obj.language)
+            out.add((subject, predicate, obj))
+            if isinstance(obj, BNode) or obj in results:
+                todo.append(obj)
+    for report in graph.subjects(RDF.type, SH.ValidationReport):
+        if dropped:
+            out.add((report, RDFS.comment, Literal(f"{len(dropped)} more results not listed", lang="en")))
+            out.add((report, RDFS.comment, Literal(f"pominięto {len(dropped)} dalszych wyników", lang="pl")))
+    return out
+
+
+def _limits() -> tuple[int, int]:
+    settings = current_app.extensions.get("zitkg", {}).get("settings")
+    return (settings.error_max_items, settings.error_max_chars) if settings else (100, 200)
 
 
 def _wants_html() -> bool:
@@ -46,6 +111,7 @@ TITLES = {
 
 
 def render_error(body: dict) -> Response:
+    body = capped(body, *_limits())
     status = body["status"]
     if _wants_html():
         return Response(_error_page(body), status=status, mimetype="text/html")
@@ -78,8 +144,9 @@ def init_app(app: Flask) -> None:
         if report is not None and request.accept_mimetypes.best_match(
             ["application/json", "text/turtle"]
         ) == "text/turtle":
-            # The raw sh:ValidationReport for SHACL tools.
-            return Response(report.graph.serialize(format="turtle"), status=exc.status, mimetype="text/turtle")
+            # The sh:ValidationReport for SHACL tools, with as many results as the JSON report lists.
+            graph = capped_report(report.graph, *_limits())
+            return Response(graph.serialize(format="turtle"), status=exc.status, mimetype="text/turtle")
         return render_error(error_body(exc.status, exc.code, exc.message, exc.hint, exc.details))
 
     @app.errorhandler(HTTPException)

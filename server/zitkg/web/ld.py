@@ -7,10 +7,11 @@ format as `Accept` does.
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 
 from zitkg.describe import Description, describe
-from zitkg.errors import NotAcceptable, NotFound
+from zitkg.errors import NotAcceptable, NotFound, shown
 from zitkg.ontology_docs import codebook, ontology_html
 from zitkg.sparql import results
 from zitkg.web.i18n import graph_name, text, ui_language
@@ -78,6 +79,11 @@ def _alternates(path: str) -> list[tuple[str, str, str]]:
 def resource(path: str) -> Response:
     stem, suffix = _split_suffix(path)
     iri = _base() + "id/" + stem
+    try:
+        ox.NamedNode(iri)
+    except ValueError:  # a space, a control character, "<" …: no IRI, so no resource (decided by the parser)
+        raise NotFound(f"no resource here: {shown('/id/' + stem)} is not a valid IRI path",
+                       hint="IRIs have no spaces, quotes or control characters; see /codebook") from None
     media_type = _negotiate(suffix)
     service = current_app.extensions["zitkg"]["sparql"]
     description = describe(service, iri)

@@ -7,6 +7,7 @@ from typing import Any
 
 from zitkg import __version__
 from zitkg.queries import LANGUAGES, Parameter, QueryDefinition, Registry
+from zitkg.sparql.service import MIN_TIMEOUT
 from zitkg.web.api import GEOMETRY_VARIABLE, MAX_PAGE, describe_geo
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -36,7 +37,8 @@ def _results_path(query: QueryDefinition, allowed: Callable[[Parameter], list[st
             "name": p.name,
             "in": "query",
             "required": False,
-            "description": f"{p.label['en'] + ': ' if p.label else ''}{p.expected}",
+            "description": f"{p.label['en'] + ': ' if p.label else ''}{p.expected} (empty: as if not given)",
+            "allowEmptyValue": True,  # zitkg.queries.bind reads an empty value as no value
             "schema": _param_schema(p, allowed(p)),
             **({"example": p.example} if p.example else {}),
         }
@@ -156,8 +158,9 @@ def build_openapi(
                 "offset": {"name": "offset", "in": "query", "required": False,
                            "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
                 "timeout": {"name": "timeout", "in": "query", "required": False,
-                            "description": "Seconds; lowers the server's time limit, never raises it",
-                            "schema": {"type": "number", "minimum": 1, "maximum": 3600}},
+                            "description": "Seconds; lowers the server's time limit, never raises it (a larger "
+                            "value means the server's limit)",
+                            "schema": {"type": "number", "minimum": MIN_TIMEOUT}},
             },
             "schemas": {
                 "Error": {
