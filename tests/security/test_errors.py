@@ -137,3 +137,31 @@ def test_malformed_input_is_4xx_with_a_message(target, method, path, kwargs, sta
                    "for it: OSError, 500); left to its owner, see the report of issue 12")
 def test_download_names_the_file_system_refuses_are_404(target):
     assert_error(requests.get(f"{target.url}/downloads/{'x' * 5000}", timeout=30), 404)
+
+
+def test_caps_follow_the_settings_and_never_cut_the_code(tmp_path):
+    """ZITKG_ERROR_MAX_ITEMS=2, ZITKG_ERROR_MAX_CHARS=20: two rows listed and one counted, values cut at
+    20 characters and sentences at 100; the error code stays whole."""
+    from conftest import start_server, stop_server
+
+    server = start_server(tmp_path, error_max_items="2", error_max_chars="20", query_workers="1")
+    try:
+        token = subprocess.run(
+            [sys.executable, "-m", "zitkg", "token", "create", "--org", "https://w3id.org/sieci-zit/id/org/bof",
+             "--store", str(server.store)], capture_output=True, text=True, check=True, env=server.env).stdout.strip()
+        reply = requests.post(server.url + "/api/submissions", timeout=30,
+                              data=("type,label_pl\n" + "inventory,x\n" * 3).encode(),
+                              headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
+        body = reply.json()
+        assert reply.status_code == 400 and body["error"] == "bad-request"
+        assert len(body["details"]["errors"]) == 2 and body["details"]["errorsOmitted"] == 1
+        assert body["details"]["errors"][0]["message"]["en"] == "unknown record type (practice, pilot, expert)"
+        reply = requests.get(server.url + "/api/queries/coverage", params={"lang": HUGE}, timeout=30)
+        body = reply.json()
+        assert reply.status_code == 400 and body["error"] == "bad-request"
+        assert len(body["message"]) <= 100 + len("… (20000 characters)") + 10
+        assert len(body["details"]["parameter"]) <= 20
+        reply = requests.get(server.url + "/api/queries/" + HUGE, timeout=30)
+        assert reply.json()["error"] == "not-found" and len(reply.content) < 1000
+    finally:
+        stop_server(server)

@@ -111,7 +111,7 @@ TITLES = {
 
 
 def render_error(body: dict) -> Response:
-    body = capped(body, *_limits())
+    body = {**capped(body, *_limits()), "error": body["error"]}  # the code is ours, never cut
     status = body["status"]
     if _wants_html():
         return Response(_error_page(body), status=status, mimetype="text/html")
