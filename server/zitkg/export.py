@@ -752,11 +752,8 @@ class Release:
         return self.manifest["key"]
 
     def file(self, name: str) -> Path | None:
-        """A file of this release by its plain name (never a path outside the folder)."""
-        if "/" in name or "\\" in name or name.startswith("."):
-            return None
-        path = self.folder / name
-        return path if path.is_file() else None
+        """A file of this release by its plain name: one of its listed files, never a path built from input."""
+        return self.folder / name if name in self.files() else None
 
     def files(self) -> list[str]:
         return sorted(p.name for p in self.folder.iterdir() if p.is_file() and not p.name.startswith("."))

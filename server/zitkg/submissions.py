@@ -24,7 +24,7 @@ from rdflib.exceptions import ParserError
 
 from zitkg import links, validation
 from zitkg.accounts import Account
-from zitkg.csv_template import parse_csv
+from zitkg.csv_template import TableLimits, parse_csv
 from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType, ZitkgError
 from zitkg.naming import slug
 from zitkg.privacy import person_policy, private_graph, split_private
@@ -320,10 +320,18 @@ def _lit(value: str, datatype: str | None = None) -> str:
 class Submissions:
     """The submission workflow over a store; knows nothing of HTTP."""
 
-    def __init__(self, store: GraphStore, base_iri: str, limits: RdfLimits | None = None) -> None:
+    def __init__(self, store: GraphStore, base_iri: str, limits: RdfLimits | None = None,
+                 table_limits: TableLimits | None = None) -> None:
         self.store = store
         self.base_iri = base_iri
         self.limits = limits or RdfLimits()
+        self.table_limits = table_limits or TableLimits()
+
+    @classmethod
+    def from_settings(cls, store: GraphStore, settings: Any) -> Submissions:
+        """The service with the limits the settings give (RDF depth and statements, spreadsheet size)."""
+        return cls(store, settings.base_iri, RdfLimits(settings.max_rdf_depth, settings.max_rdf_statements),
+                   TableLimits.from_settings(settings))
 
     def get(self, sid: str) -> Submission:
         if not re.fullmatch(r"[0-9a-f]{16}", sid):
@@ -439,7 +447,8 @@ class Submissions:
         self, body: bytes, media_type: str, account: Account, replacing: Submission | None = None
     ) -> tuple[list[ox.Triple], validation.Report, list[Submission]]:
         """Parse, mint, authorise and validate; raises on any failure, stores nothing."""
-        records = parse_csv(body, media_type, self.base_iri) if media_type in TABLE_TYPES else None
+        records = (parse_csv(body, media_type, self.base_iri, self.table_limits)
+                   if media_type in TABLE_TYPES else None)
         triples = records.triples if records else parse(body, media_type, self.base_iri, self.limits)
         if not triples:
             raise BadRequest("the submission holds no statements")

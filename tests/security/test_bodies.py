@@ -358,13 +358,8 @@ def test_malformed_json_on_the_review_api_is_400(srv, pending):
     assert resp.status_code == 400 and "JSON" in resp.json()["message"]
 
 
-# --- the SPARQL fast lane reads plain query bodies itself (web/fastlane.py) ----------------------------------
+# --- the SPARQL fast lane reads plain query bodies through the same reader (web/fastlane.py) ---------------
 
-FAST_LANE = pytest.mark.xfail(strict=True, reason="web/fastlane.py reads a declared-length query body itself, "
-                              "not through web/bodies.read_body (left to its owner)")
-
-
-@FAST_LANE
 def test_query_body_shorter_than_its_content_length_is_400(srv):
     """A query cut short is not run as if it were the whole query."""
     query = b"ASK { ?s ?p ?o }"
@@ -374,7 +369,6 @@ def test_query_body_shorter_than_its_content_length_is_400(srv):
     assert status == 400
 
 
-@FAST_LANE
 def test_query_body_that_stalls_is_408(srv):
     query = b"ASK { ?s ?p ?o }"
     head = request_head("POST", "/sparql", {"Content-Type": "application/sparql-query",

@@ -133,8 +133,6 @@ def test_malformed_input_is_4xx_with_a_message(target, method, path, kwargs, sta
     assert_error(requests.request(method, target.url + path, headers=headers, timeout=30, **kwargs), status)
 
 
-@pytest.mark.xfail(strict=True, reason="export.Release.file lets the file system judge the name (a name too long "
-                   "for it: OSError, 500); left to its owner, see the report of issue 12")
 def test_download_names_the_file_system_refuses_are_404(target):
     assert_error(requests.get(f"{target.url}/downloads/{'x' * 5000}", timeout=30), 404)
 

@@ -14,6 +14,7 @@ from zitkg.bundle import ensure_loaded
 from zitkg.queries import QueryLibrary, Registry
 from zitkg.settings import Settings, load_settings
 from zitkg.sparql.service import SparqlService
+from zitkg.sparql.structure import warm_up
 from zitkg.store import GraphStore
 from zitkg.submissions import Submissions
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         store = open_store(settings)
     if settings.load_bundled:
         ensure_loaded(store)
+    warm_up()  # pyparsing sets itself up once here, before any request thread or query worker exists
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -35,7 +37,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["sparql"] = SparqlService(store, settings)
     ext["library"] = QueryLibrary(Registry(resources.queries_dir()), ext["sparql"])
     ext["accounts"] = Accounts(accounts_path(settings.store))
-    ext["submissions"] = Submissions(store, settings.base_iri)
+    ext["submissions"] = Submissions.from_settings(store, settings)
 
     from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
     from zitkg.web.fastlane import SparqlFastLane, raise_fastlane_error
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
         app.register_blueprint(blueprint)
-    app.wsgi_app = SparqlFastLane(app.wsgi_app, ext["sparql"], settings.max_body_bytes, settings.max_rows)
+    app.wsgi_app = SparqlFastLane(app.wsgi_app, ext["sparql"], settings.max_body_bytes, settings.max_rows,
+                                  settings.client_address_header, settings.body_timeout)
     # Outermost, so the fast lane's answers carry them too.
     app.wsgi_app = SecurityHeaders(app.wsgi_app, security_headers(settings))  # type: ignore[method-assign]
     return app

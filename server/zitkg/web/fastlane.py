@@ -12,7 +12,6 @@ so that it is rendered by the one error path; the query is not run twice.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from zitkg.errors import ZitkgError
 from zitkg.sparql import results
 from zitkg.sparql.guard import query_form
 from zitkg.sparql.results import Format
+from zitkg.web.bodies import read_body
 from zitkg.web.publish import asks_about_the_catalog
 from zitkg.web.sparql import answer_headers, choose_format, client_address
 
@@ -47,8 +47,9 @@ class Plan:
 
 class SparqlFastLane:
     def __init__(self, app: Callable, service: Any, max_body: int, row_limit: int,
-                 client_header: str = "") -> None:
+                 client_header: str = "", body_timeout: float = 30.0) -> None:
         self.app = app
+        self.body_timeout = body_timeout
         self.client_header = client_header
         self.service = service
         self.max_body = max_body
@@ -62,8 +63,11 @@ class SparqlFastLane:
         body = None
         method, content_type = environ.get("REQUEST_METHOD", ""), environ.get("CONTENT_TYPE", "")
         if method == "POST" and self._body_wanted(environ.get("CONTENT_LENGTH"), content_type):
-            body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
-            environ["wsgi.input"] = io.BytesIO(body)  # Flask may still need the body
+            try:  # the one body reader: whole or refused (web/bodies.py), and kept for Flask
+                body = read_body(environ, self.max_body, self.body_timeout)
+            except ZitkgError as exc:
+                environ[ERROR_KEY] = exc
+                return self.app(environ, start_response)
         plan = self._plan(method, environ.get("QUERY_STRING", ""), content_type, body, environ.get("HTTP_ACCEPT", ""))
         if plan is None:
             return self.app(environ, start_response)

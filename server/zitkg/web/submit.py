@@ -7,20 +7,10 @@ from flask import Blueprint, Response, current_app, json, request, url_for
 from zitkg import csv_template
 from zitkg.accounts import Account
 from zitkg.errors import BadRequest
-from zitkg.rdf_limits import RdfLimits
 from zitkg.submissions import Submission, Submissions, json_ld_context
 from zitkg.web import bodies
 
 bp = Blueprint("submit", __name__)
-
-
-@bp.record_once
-def _configure(state) -> None:  # noqa: ANN001 - Flask's BlueprintSetupState
-    """Give the submissions service the RDF limits of the settings (depth, statement count)."""
-    ext = state.app.extensions["zitkg"]
-    settings = ext["settings"]
-    ext["submissions"] = Submissions(ext["store"], settings.base_iri,
-                                     RdfLimits(settings.max_rdf_depth, settings.max_rdf_statements))
 
 
 def _submissions() -> Submissions:
