@@ -72,6 +72,9 @@ def test_a_cached_answer_still_checks_the_timeout(small_server) -> None:
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+RETRY_AFTER: set[str] = set()
+
+
 def _get(url: str, query: str, source: str = "127.0.0.1", timeout: float = 30) -> tuple[int, float]:
     """One GET from a chosen loopback address (each 127.0.0.x is another client to the server)."""
     parts = urlsplit(url)
@@ -81,6 +84,8 @@ def _get(url: str, query: str, source: str = "127.0.0.1", timeout: float = 30) -
         conn.request("GET", parts.path + "?" + urlencode({"query": query}))
         response = conn.getresponse()
         response.read()
+        if response.status == 429:
+            RETRY_AFTER.add(response.getheader("Retry-After") or "")
         return response.status, time.monotonic() - started
     finally:
         conn.close()
@@ -135,5 +140,6 @@ def test_heavy_queries_of_a_few_clients_do_not_stall_everyone_else(tmp_path) -> 
         assert loaded <= max(5 * idle, idle + 0.25), (idle, loaded)
         assert 429 in statuses  # the second query of a heavy client was refused while the service was busy
         assert set(statuses) <= {429, 503}
+        assert RETRY_AFTER == {"1"}
     finally:
         stop_server(server)

@@ -147,7 +147,10 @@ def init_app(app: Flask) -> None:
             # The sh:ValidationReport for SHACL tools, with as many results as the JSON report lists.
             graph = capped_report(report.graph, *_limits())
             return Response(graph.serialize(format="turtle"), status=exc.status, mimetype="text/turtle")
-        return render_error(error_body(exc.status, exc.code, exc.message, exc.hint, exc.details))
+        response = render_error(error_body(exc.status, exc.code, exc.message, exc.hint, exc.details))
+        if exc.status in {429, 503}:  # busy, not broken: a client may come back (RFC 9110 10.2.3)
+            response.headers["Retry-After"] = "1" if exc.status == 429 else "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
