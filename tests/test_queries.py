@@ -88,11 +88,11 @@ PILOTS = {
                                                  "subregion-zachodni", "2025-06-01", "2026-10-31", "climate"),
     "centrum-seniora-krakow": ("dzienne-centra-seniora", "metropolia-krakowska", "krakow",
                                "2025-05-01", "2026-03-31", "social-services"),
-    "centrum-seniora-wroclaw": ("dzienne-centra-seniora", "gmina-wroclaw", "wroclaw",
+    "centrum-seniora-wroclaw": ("dzienne-centra-seniora", "zit-wrof", "wroclaw",
                                 "2026-05-01", "2026-12-31", "social-services"),
-    "teleopieka-wroclaw": ("teleopieka", "gmina-wroclaw", "wroclaw", "2025-05-01", "2026-12-31",
+    "teleopieka-wroclaw": ("teleopieka", "zit-wrof", "wroclaw", "2025-05-01", "2026-12-31",
                            "social-services"),
-    "mieszkania-wspomagane-wroclaw": ("mieszkania-wspomagane", "gmina-wroclaw", "wroclaw",
+    "mieszkania-wspomagane-wroclaw": ("mieszkania-wspomagane", "zit-wrof", "wroclaw",
                                       "2025-06-01", "2026-05-31", "social-services"),
     "asystencja-osobista-lublin": ("asystencja-osobista", "lom", "lublin", "2025-09-01", "2026-08-31",
                                    "social-services"),
@@ -128,7 +128,7 @@ MEMBERSHIPS = {
     "subregion-centralny": ("park", "leader"),
     "subregion-zachodni": ("park", "partner"),
     "metropolia-krakowska": ("mof4us", "leader"),
-    "gmina-wroclaw": ("mof4us", "partner"),
+    "zit-wrof": ("mof4us", "partner"),
 }
 NETWORKS = {
     "akademia-partnerstwa": ("horizontal-principles-management", 1_630_800, 28.61),
@@ -155,9 +155,9 @@ COVERAGE = {
     ("subregion-zachodni", "climate"): (2, 3),
     ("metropolia-krakowska", "horizontal-principles-management"): (1, 1),
     ("metropolia-krakowska", "social-services"): (2, 1),
-    ("gmina-wroclaw", "horizontal-principles-management"): (1, 0),
-    ("gmina-wroclaw", "sustainable-mobility"): (1, 0),
-    ("gmina-wroclaw", "social-services"): (2, 3),
+    ("zit-wrof", "horizontal-principles-management"): (1, 0),
+    ("zit-wrof", "sustainable-mobility"): (1, 0),
+    ("zit-wrof", "social-services"): (2, 3),
 }
 
 
@@ -413,7 +413,7 @@ def test_transfer_candidates_default_practice(library):
     # standard-konsultacji: originator SAKO (Akademia partnerstwa), piloted by / transferred to Wałbrzych.
     check_ranking(candidates(library), {
         "aglomeracja-jeleniogorska": (3, True, False, True),
-        "gmina-wroclaw": (1, False, True, False),  # dostepne-przystanki is also an accessibility practice
+        "zit-wrof": (1, False, True, False),  # dostepne-przystanki is also an accessibility practice
         "metropolia-krakowska": (1, False, True, False),  # strategia-ponadlokalna (strategic planning)
         "aglomeracja-opolska": (0, False, False, False),
         "bof": (0, False, False, False),
@@ -431,7 +431,7 @@ def test_transfer_candidates_full_score_and_exclusions(library):
         "subregion-zachodni": (4, True, True, True),
         "aglomeracja-jeleniogorska": (1, False, True, False),
         **{org: zero for org in ("sako", "aglomeracja-walbrzyska", "lom", "metropolia-warszawa", "bof",
-                                 "aglomeracja-opolska", "metropolia-krakowska", "gmina-wroclaw")},
+                                 "aglomeracja-opolska", "metropolia-krakowska", "zit-wrof")},
     })
     assert "subregion-centralny" not in {org for org, *_ in got}  # the originator and pilot
 
@@ -488,7 +488,8 @@ def test_search_default_rows(library):
     assert ("theme/building-retrofit", "Modernizacja energetyczna budynków") in found
     practice = "Wspólny energetyk MOF – efektywność energetyczna budynków publicznych"
     assert ("practice/energetyk-mof", practice) in found
-    assert ("network/co4energy", "„Co4Energy – sieć współpracy efektywność energetyczna w MOF”") in found
+    # The display name without the slide's quotation marks (issue 17; the slide's text is zit:printedAs).
+    assert ("network/co4energy", "Co4Energy – sieć współpracy efektywność energetyczna w MOF") in found
     # Every matched text really contains the word once folded, and is a pl or en name or description.
     for r in rows:
         assert "energetyczn" in r["matchedText"].lower()
@@ -521,7 +522,7 @@ def test_search_is_a_plain_string_match_in_both_languages(library):
 def expected_neighbourhood(triples: set[ox.Triple], resource: ox.NamedNode) -> set[ox.Triple]:
     """The rule of the description, computed in Python over the published graphs."""
     barrier = {ox.NamedNode(RDF_TYPE), ox.NamedNode(DCT_SOURCE)}
-    names = {ox.NamedNode(RDFS_LABEL), ox.NamedNode(SKOS_PREF_LABEL)}
+    names = {ox.NamedNode(RDFS_LABEL), ox.NamedNode(SKOS_PREF_LABEL), ox.NamedNode(ZIT + "isExample")}
 
     def links(node):
         return {t for t in triples if t.subject == node or t.object == node}
@@ -591,9 +592,9 @@ def test_statistics_class_counts_match_the_data(library):
     assert {cls.removeprefix(ZIT): n for cls, n in classes.items() if cls.startswith(ZIT)} == {
         "GoodPractice": 26, "Pilot": 24, "IndicatorValue": 43, "Voivodeship": 16, "Municipality": 13,
         "FunctionalUrbanArea": 11, "NetworkMembership": 11, "CooperationNetwork": 5, "Expert": 12,
-        "ExpertSupport": 13, "Transfer": 5, "RegisteredAssociation": 6, "MunicipalUnion": 2, "Partnership": 3,
+        "ExpertSupport": 15, "Transfer": 6, "RegisteredAssociation": 6, "MunicipalUnion": 2, "Partnership": 3,
         "Programme": 1, "BudgetLine": 2, "Milestone": 4, "ProjectPhase": 1, "Indicator": 8,
-        "StudyVisit": 4, "Workshop": 3, "Training": 2, "Consultation": 1,
+        "StudyVisit": 4, "Workshop": 4, "Training": 2, "Consultation": 1, "BudgetReading": 2,
     }
     labels = {r["item"]: r["itemLabel"] for r in rows if r["kind"] == "class"}
     assert labels[ZIT + "Pilot"] == "Pilotaż"
@@ -610,6 +611,138 @@ def test_statistics_graph_counts_match_the_files(library):
     assert graphs == expected  # the published graphs only: no meta graph, no private contact graph
     assert {r["kind"] for r in rows} == {"class", "graph"}
     assert next(r for r in rows if r["item"] == ZIT + "Pilot")["itemLabel"] == "Pilot"
+
+
+# --- 11. the example flag where answers show illustrative records (issue 17) -------------------------------
+
+def flags(rows: list[dict[str, str | None]]) -> set[str | None]:
+    return {r["example"] for r in rows}
+
+
+def test_every_statement_of_the_examples_is_about_a_flagged_record():
+    """The flag a user meets is the subject's: nothing illustrative hangs off a real record (e.g. the MOF of
+    an association is stated on the example MOF with zit:coordinatedBy, not on the association)."""
+    (examples,) = [g for g in bundled_graphs() if g.name == "examples"]
+    triples = {t for f in examples.files for t in read_turtle(f)}
+    flagged = {t.subject for t in triples
+               if t.predicate.value == ZIT + "isExample" and t.object.value == "true"}
+    assert {t.subject for t in triples} == flagged
+    assert not any(t.predicate.value == ZIT + "coordinatesArea" for t in triples)
+
+
+@pytest.mark.parametrize("theme", sorted(TOP_THEMES))
+def test_every_pilot_row_is_marked_as_an_example(library, theme):
+    # Every bundled pilot is illustrative (data/examples/pilots.ttl), so every row says so.
+    assert flags(table(run(library, "pilots-by-theme", {"theme": ID + "theme/" + theme}))) == {"true"}
+
+
+def test_timeline_marks_example_pilots_but_not_the_programme_milestones(library):
+    rows = table(run(library, "timeline"))
+    assert {r["example"] for r in rows if r["kind"] in ("milestone", "phase")} == {"false"}
+    assert {r["example"] for r in rows if r["kind"] == "pilot"} == {"true"}
+
+
+def test_search_marks_example_records(library):
+    rows = search(library, "energetyczn")
+    example = {r["resource"].removeprefix(ID): r["example"] for r in rows}
+    assert example["practice/energetyk-mof"] == "true"
+    assert example["network/co4energy"] == "false"
+    assert {r["example"] for r in search(library, "Kalisz")} >= {"false", "true"}  # the city and an example MOF
+
+
+def test_coverage_marks_the_cells_that_count_example_records(library):
+    for r in table(run(library, "coverage")):
+        counted = int(r["practices"]) + int(r["pilots"])
+        assert r["example"] == ("true" if counted else "false"), r
+
+
+def test_experts_gaps_and_rankings_say_they_rest_on_examples(library):
+    assert flags(table(run(library, "experts-by-competence"))) == {"true"}
+    assert flags(table(run(library, "gaps-members"))) == {"true"}
+    assert flags(table(run(library, "transfer-candidates"))) == {"true"}
+    assert flags(table(run(library, "gaps-pilots"))) == {"true"}  # energy efficiency has example pilots
+    # No pilot at all in green-blue infrastructure: the gaps there rest on no example.
+    nothing = table(run(library, "gaps-pilots", {"theme": ID + "theme/green-blue-infrastructure"}))
+    assert nothing and flags(nothing) == {"false"}
+
+
+def test_neighbourhood_carries_the_flag_of_every_reached_example(library):
+    triples = set(run(library, "neighbourhood").triples)
+    flagged = {t.subject.value.removeprefix(ID) for t in triples if t.predicate.value == ZIT + "isExample"}
+    assert {"pilot/termomodernizacja-szkol-opole", "support/termomodernizacja-szkol-opole"} <= flagged
+    assert "network/co4energy" not in flagged
+
+
+# --- 12. questions a researcher asks of the examples (issue 17) ---------------------------------------------
+
+def test_experts_who_supported_more_than_one_network(library):
+    rows = table(run(library, "experts-across-networks"))
+    got = {local(r["expert"], "expert"): {local(n, "network") for n in r["networkIris"].split()} for r in rows}
+    assert got == {
+        "katarzyna-modelowa": {"akademia-partnerstwa", "mof4us"},
+        "ewa-fikcyjna": {"akademia-partnerstwa", "zrownowazona-mobilnosc"},
+    }
+    assert all(int(r["networks"]) == 2 and int(r["supports"]) == 2 for r in rows)
+    assert flags(rows) == {"true"}
+
+
+def test_pilots_that_name_their_funded_project(library):
+    rows = table(run(library, "funded-pilots", lang="en"))
+    assert {(local(r["pilot"], "pilot"), local(r["project"], "project"), local(r["organisation"], "org"))
+            for r in rows} == {
+        ("termomodernizacja-szkol-bialystok", "przyklad-termomodernizacja-szkol-bof", "bof"),
+        ("rower-miejski-lublin", "przyklad-rower-miejski-lom", "lom"),
+    }
+    assert all(r["projectLabel"].startswith("Fictitious project") for r in rows)
+    assert flags(rows) == {"true"}
+
+
+def test_organisations_in_another_networks_activities(library):
+    rows = table(run(library, "cross-network-participation"))
+    got = {(local(r["organisation"], "org"), local(r["activityNetwork"], "network")) for r in rows}
+    assert got == {("aglomeracja-jeleniogorska", "park"), ("aglomeracja-walbrzyska", "park")}
+    for r in rows:
+        own = MEMBERSHIPS[local(r["organisation"], "org")][0]
+        assert own != local(r["activityNetwork"], "network")
+    assert flags(rows) == {"true"}
+
+
+def test_each_transfer_with_the_pilot_that_shows_it(library):
+    rows = table(run(library, "transfers"))
+    assert len(rows) == 6 and all(r["pilot"] for r in rows)
+    for r in rows:
+        practice, implementer, *_rest = PILOTS[local(r["pilot"], "pilot")]
+        assert (practice, implementer) == (local(r["practice"], "practice"), local(r["to"], "org"))
+    assert flags(rows) == {"true"}
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory) -> Path:
+    from click.testing import CliRunner
+
+    from zitkg.cli import main
+
+    path = tmp_path_factory.mktemp("questions") / "store"
+    result = CliRunner().invoke(main, ["load", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.mark.parametrize("qid", ["experts-across-networks", "funded-pilots", "cross-network-participation",
+                                 "transfers"])
+def test_zitkg_query_answers_the_example_questions_marked_as_examples(cli_store, qid):
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from zitkg.cli import main
+
+    result = CliRunner().invoke(main, ["query", qid, "--format", "csv", "--store", str(cli_store)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows
+    assert {r["example"] for r in rows} == {"true"}
 
 
 # --- (a) headers ------------------------------------------------------------------------------------------
