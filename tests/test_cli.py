@@ -48,7 +48,7 @@ def test_five_networks_with_leader_and_partners(store_path):
         "co4energy": ("bof", {"Stowarzyszenie Aglomeracja Opolska"}),
         "park": ("subregion-centralny",
                  {"Związek Gmin i Powiatów Subregionu Zachodniego Województwa Śląskiego"}),
-        "mof4us": ("metropolia-krakowska", {"Gmina Wrocław"}),
+        "mof4us": ("metropolia-krakowska", {"ZIT Wrocławskiego Obszaru Funkcjonalnego"}),
     }
     for network, (leader, partners) in expected.items():
         row = by_network[network]
@@ -104,7 +104,7 @@ def test_seat_and_terc_of_each_organisation(store_path):
         "subregion-centralny": ("Gliwice", "2466011", "24"),
         "subregion-zachodni": ("Rybnik", "2473011", "24"),
         "metropolia-krakowska": ("Kraków", "1261011", "12"),
-        "gmina-wroclaw": ("Wrocław", "0264011", "02"),
+        "zit-wrof": ("Wrocław", "0264011", "02"),
     }
     unverified = {r["organisation"].removeprefix(ID + "org/") for r in rows
                   if r["seatReadingStatus"].endswith("unverified")}

@@ -50,9 +50,15 @@ def _launch_args() -> dict:
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """Debian's chromium for pytest-playwright (it downloads no browser here), as in test_ui_browser.py."""
+    return _launch_args()
+
+
 @pytest.mark.wheel
 @pytest.mark.browser
-def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path):
+def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request):
     """`pip install` of the wheel and `zitkg serve` outside the checkout: map, graph view and YASGUI load
     their libraries (they used to be read from the checkout's node_modules only)."""
     from conftest import free_port, wait_until_up
@@ -60,8 +66,6 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path):
 
     if not Path(_launch_args()["executable_path"]).exists():
         missing("browser tests", "apt-get install chromium; .ci/run does")
-    from playwright.sync_api import sync_playwright
-
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("zitkg-*.whl"))
@@ -84,21 +88,20 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path):
     try:
         wait_until_up(url, server)
         pages = {"/map": "L", "/id/org/bof": "cytoscape", "/sparql": "Yasgui", "/api/": "SwaggerUIBundle"}
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(**_launch_args())
-            try:
-                page = browser.new_page()
-                page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
-                           else route.abort())
-                for path, library in pages.items():
-                    failed: list[str] = []
-                    page.on("response", lambda r, failed=failed: failed.append(r.url) if r.status >= 400 else None)
-                    page.goto(url + path)
-                    page.wait_for_load_state("networkidle")
-                    assert page.evaluate(f"typeof window.{library}") != "undefined", (path, library)
-                    assert failed == [], (path, failed)
-            finally:
-                browser.close()
+        # pytest-playwright's session browser: a second sync Playwright in the same run is not allowed
+        page = request.getfixturevalue("browser").new_page()
+        try:
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
+                       else route.abort())
+            for path, library in pages.items():
+                failed: list[str] = []
+                page.on("response", lambda r, failed=failed: failed.append(r.url) if r.status >= 400 else None)
+                page.goto(url + path)
+                page.wait_for_load_state("networkidle")
+                assert page.evaluate(f"typeof window.{library}") != "undefined", (path, library)
+                assert failed == [], (path, failed)
+        finally:
+            page.close()
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -149,7 +149,7 @@ SELECT DISTINCT ?x ?facet ?v WHERE {
     UNION { ?x a zit:CooperationNetwork BIND(?x AS ?v) }
     UNION { ?x zit:supportFor ?v }
     UNION { ?pilot zit:pilotLocation ?x ; zit:inNetwork ?v }
-    UNION { ?org zit:coordinatesArea ?x . ?m org:member ?org ; org:organization ?v }
+    UNION { ?org (zit:coordinatesArea|^zit:coordinatedBy) ?x . ?m org:member ?org ; org:organization ?v }
     ?v a zit:CooperationNetwork .
   } UNION {
     BIND("organisation" AS ?facet)
@@ -158,12 +158,12 @@ SELECT DISTINCT ?x ?facet ?v WHERE {
     UNION { ?x zit:supportFor/zit:implementedBy ?v }
     UNION { ?x a ?class BIND(?x AS ?v) }
     UNION { ?membership org:organization ?x ; org:member ?v }
-    UNION { ?v zit:coordinatesArea ?x }
+    UNION { ?v zit:coordinatesArea|^zit:coordinatedBy ?x }
     UNION { ?pilot zit:pilotOf ?x ; zit:implementedBy ?v }
     ?v a/rdfs:subClassOf* zit:ZITAssociation .
   } UNION {
     BIND("mof" AS ?facet)
-    { ?x zit:pilotLocation|zit:activityLocation|zit:coordinatesArea ?v }
+    { ?x zit:pilotLocation|zit:activityLocation|zit:coordinatesArea|^zit:coordinatedBy ?v }
     UNION { ?x zit:supportFor/zit:pilotLocation ?v }
     UNION { ?pilot zit:pilotOf ?x ; zit:pilotLocation ?v }
     UNION { ?x a zit:FunctionalUrbanArea BIND(?x AS ?v) }
@@ -171,7 +171,7 @@ SELECT DISTINCT ?x ?facet ?v WHERE {
   } UNION {
     BIND("voivodeship" AS ?facet)
     { ?x zit:inVoivodeship ?v }
-    UNION { ?x (zit:pilotLocation|zit:activityLocation|zit:coordinatesArea|zit:originator)/zit:inVoivodeship ?v }
+    UNION { ?x (zit:pilotLocation|zit:activityLocation|zit:coordinatesArea|^zit:coordinatedBy|zit:originator)/zit:inVoivodeship ?v }
     UNION { ?x org:hasPrimarySite/zit:municipality/zit:inVoivodeship ?v }
     UNION { ?pilot zit:pilotOf ?x ; zit:pilotLocation/zit:inVoivodeship ?v }
     UNION { ?x a zit:Voivodeship BIND(?x AS ?v) }
@@ -435,7 +435,7 @@ def networks_overview(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 _PLACES = PREFIXES + """
 SELECT ?x ?kind ?mof ?wkt WHERE {
-  { ?x a/rdfs:subClassOf* zit:ZITAssociation ; zit:coordinatesArea ?mof . BIND("association" AS ?kind) }
+  { ?x a/rdfs:subClassOf* zit:ZITAssociation ; zit:coordinatesArea|^zit:coordinatedBy ?mof . BIND("association" AS ?kind) }
   UNION { ?x a zit:FunctionalUrbanArea BIND(?x AS ?mof) BIND("mof" AS ?kind) }
   UNION { ?x a zit:Pilot ; zit:pilotLocation ?mof . BIND("pilot" AS ?kind) }
   ?mof geo:hasGeometry/geo:asWKT ?wkt .
