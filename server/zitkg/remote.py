@@ -220,8 +220,9 @@ class RemoteStore:
         parts += [_published_triple("INSERT", iri) for iri in graph_iris]
         self._write(_join(" ;\n".join(parts), extra_update))
 
-    def update(self, sparql: str) -> None:
-        self._write(sparql)
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        # The Protocol carries no base IRI to the store: it travels as a BASE of the text.
+        self._write(f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql)
 
     def named_graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")

@@ -55,7 +55,7 @@ class GraphStore(Protocol):
         self, graph_iris: Iterable[str], unpublish: Iterable[str] = (), extra_update: str = ""
     ) -> None: ...
 
-    def update(self, sparql: str) -> None: ...
+    def update(self, sparql: str, base_iri: str | None = None) -> None: ...
 
     def named_graphs(self) -> list[str]: ...
 
@@ -240,9 +240,9 @@ class OxigraphStore:
             self.version += 1
             return len(self._disk)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Apply a SPARQL update (administrators only; the web layer checks the token)."""
-        self._write(sparql, None)
+        self._write(sparql, None, base_iri)
 
     def drop_graphs(self, graph_iris: Iterable[str], extra_update: str = "") -> None:
         graph_iris = list(graph_iris)
@@ -261,9 +261,9 @@ class OxigraphStore:
         parts += [_published_triple("INSERT", iri) for iri in graph_iris]
         self._write(_join(" ;\n".join(parts), extra_update), [*graph_iris, *unpublish])
 
-    def _write(self, update: str, touched: Iterable[str] | None) -> None:
+    def _write(self, update: str, touched: Iterable[str] | None, base_iri: str | None = None) -> None:
         with self.lock:
-            self._disk.update(update)
+            self._disk.update(update, base_iri=base_iri)
             self._disk.flush()
             # ``touched`` names every graph the update writes (None: unknown, resync all published graphs).
             self._sync_memory(touched)

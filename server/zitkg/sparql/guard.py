@@ -9,8 +9,13 @@ recognise a bounded lookup by an allow-list grammar (``is_bounded_lookup``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import pyoxigraph as ox
+
+from zitkg.errors import BadRequest
 
 _LEXER = re.compile(
     r"""
@@ -163,3 +168,35 @@ def _after_outer_group(masked: str) -> str | None:
     if start is None or depth != 0:
         return None
     return " ".join([*outside, masked[start:]])
+
+
+_WHERE = re.compile(r"(?<![\w:?$])WHERE(?![\w:])", re.IGNORECASE)
+_AFTER_DELETE = re.compile(r"(?<![\w:?$])DELETE\s*$", re.IGNORECASE)
+
+
+def with_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """The update with the Protocol's using-graph-uri / using-named-graph-uri as USING clauses.
+
+    They go before the WHERE of every DELETE/INSERT operation (a ``DELETE WHERE`` shorthand takes no
+    USING). The graph names are checked as IRIs first, so nothing but an IRI reaches the text.
+    """
+    names = []
+    for keyword, graphs in (("USING", using), ("USING NAMED", using_named)):
+        for graph in graphs:
+            try:
+                names.append(f"{keyword} {ox.NamedNode(graph)}")
+            except ValueError:
+                parameter = keyword.lower().replace(" ", "-") + "-graph-uri"
+                raise BadRequest(f"{parameter} {graph[:200]!r} is not an IRI") from None
+    clauses = " ".join(names) + " "
+    masked = mask(update)
+    depth, positions, braces = 0, [], {m.start(): m.group() for m in _BRACE.finditer(masked)}
+    wheres = {m.start() for m in _WHERE.finditer(masked)}
+    for index in sorted(braces.keys() | wheres):
+        if index in braces:
+            depth += 1 if braces[index] == "{" else -1
+        elif depth == 0 and not _AFTER_DELETE.search(masked[:index]):
+            positions.append(index)
+    for index in reversed(positions):
+        update = update[:index] + clauses + update[index:]
+    return update

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest, execute
-from zitkg.sparql.guard import is_bounded_lookup
+from zitkg.sparql.guard import is_bounded_lookup, with_using
 from zitkg.sparql.policy import Policy, plan
 from zitkg.sparql.structure import Structure, analyse_query, analyse_update, without_guarded_keywords
 from zitkg.store import GraphStore
@@ -213,16 +213,24 @@ class SparqlService:
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
 
-    def update(self, sparql: str, token: str | None, base_iri: str | None = None) -> None:
+    def update(self, sparql: str, token: str | None, base_iri: str | None = None,
+               using: Sequence[str] = (), using_named: Sequence[str] = ()) -> None:
+        """An administrator's update; ``using``/``using_named``: the Protocol's using-(named-)graph-uri."""
         expected = self.settings.admin_token
         if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
             raise Forbidden(
                 "this endpoint is read-only; SPARQL updates need an administrator token",
                 hint="send 'Authorization: Bearer <token>' with the token set in ZITKG_ADMIN_TOKEN",
             )
-        analyse_update(sparql, base_iri).check_remote_calls(self.settings.allowed_service_hosts)
+        structure = analyse_update(sparql, base_iri)
+        structure.check_remote_calls(self.settings.allowed_service_hosts)
+        if using or using_named:
+            if structure.declares_dataset:
+                raise BadRequest("using-graph-uri / using-named-graph-uri beside USING or WITH in the update",
+                                 hint="name the dataset once: in the text or as parameters (SPARQL 1.1 Protocol 2.2.3)")
+            sparql = with_using(sparql, using, using_named)
         try:
-            self.store.update(sparql)
+            self.store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}", details=syntax_details(str(exc))) from exc
 

@@ -54,7 +54,8 @@ class Structure:
     remote_calls: tuple[RemoteCall, ...] = ()
     from_graphs: tuple[str, ...] = ()
     from_named_graphs: tuple[str, ...] = ()
-    declares_dataset: bool = False
+    declares_dataset: bool = False  # FROM / FROM NAMED in a query; USING or WITH in an update
+    operations: tuple[str, ...] = ()  # an update's operations in order: Modify, InsertData, Clear, ...
 
     def check_remote_calls(self, allowed_hosts: frozenset[str]) -> None:
         """Refuse any SERVICE or LOAD whose target is not an http(s) IRI of an allow-listed host."""
@@ -118,11 +119,15 @@ def analyse_update(text: str, base_iri: str | None = None) -> Structure:
     tree = _parse(parser.parseUpdate, text)
     calls: list[RemoteCall] = []
     prologue = None
+    operations: list[str] = []
+    dataset = False
     for prologue_tree, operation in zip(dict.get(tree, "prologue") or [], dict.get(tree, "request") or [],
                                           strict=False):
         prologue = translatePrologue(prologue_tree, base_iri, None, prologue)
         calls.extend(_remote_calls(operation, prologue))
-    return Structure(form=None, remote_calls=tuple(calls))
+        operations.append(operation.name)
+        dataset = dataset or bool(dict.get(operation, "using")) or dict.get(operation, "withClause") is not None
+    return Structure(form=None, remote_calls=tuple(calls), declares_dataset=dataset, operations=tuple(operations))
 
 
 def warm_up() -> None:

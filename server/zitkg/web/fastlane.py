@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
+from werkzeug.wsgi import get_current_url
 
 from zitkg.errors import ZitkgError
 from zitkg.sparql import results
@@ -72,7 +73,8 @@ class SparqlFastLane:
         if plan is None:
             return self.app(environ, start_response)
         try:
-            reply = self._answer(plan, client_address(environ, self.client_header))
+            reply = self._answer(plan, client_address(environ, self.client_header),
+                                 get_current_url(environ, strip_querystring=True))
         except ZitkgError as exc:
             environ[ERROR_KEY] = exc
             return self.app(environ, start_response)
@@ -101,13 +103,17 @@ class SparqlFastLane:
         chosen = _negotiated(accept, graph_form)
         return None if chosen is None else Plan(query, chosen, graph_form)
 
-    def _answer(self, plan: Plan, client: str) -> tuple[list[tuple[str, str]], bytes] | None:
-        """Headers and body of the answer; None when the form was guessed wrong (Flask sorts it out)."""
+    def _answer(self, plan: Plan, client: str, base_iri: str) -> tuple[list[tuple[str, str]], bytes] | None:
+        """Headers and body of the answer; None when the form was guessed wrong (Flask sorts it out).
+
+        The request URL is the query's base IRI (SPARQL 1.1 Protocol), as on the Flask route.
+        """
         answer = self.service.query(
             plan.query,
             result_format="json" if plan.graph_form else plan.chosen.key,
             graph_format=plan.chosen.key if plan.graph_form else "turtle",
             client=client,
+            base_iri=base_iri,
         )
         if answer.format_key != plan.chosen.key:
             return None

@@ -34,26 +34,46 @@ def _service():
 
 
 def negotiate(offered: tuple[Format, ...]) -> Format:
-    """Pick a format from `format=` or `Accept`; 406 with the offered list when none fits."""
-    wanted = request.args.get("format") or _form().get("format")
+    """Pick a format from `format=` (first known value) or `Accept`; 406 with the offered list when none fits."""
+    wanted = request.args.getlist("format") + _form().getlist("format")
     return choose_format(offered, wanted, request.accept_mimetypes)
 
 
-def choose_format(offered: tuple[Format, ...], wanted: str | None, accept: MIMEAccept) -> Format:
-    """The negotiation itself, free of the request so that the fast lane can reuse (and memoise) it."""
+# What clients send in `format=` for a graph answer (SPARQLWrapper: xml, rdf+xml, n3, turtle, json-ld, ...).
+_GRAPH_FORMAT_NAMES = {"xml": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle", "json": "jsonld", "jsonld": "jsonld"}
+
+
+def format_from_names(offered: tuple[Format, ...], names: list[str] | tuple[str, ...]) -> Format | None:
+    """The first of ``names`` (short names, media types, with or without parameters) that is offered."""
     by_key = {f.key: f for f in offered}
     by_media = {f.media_type: f for f in offered}
-    if wanted:
-        key = results.FORMAT_PARAM_ALIASES.get(wanted.lower(), wanted.lower())
-        key = results.MEDIA_ALIASES.get(key, key) or key
-        if key in by_key:
-            return by_key[key]
-        if key in by_media:
-            return by_media[key]
-        raise NotAcceptable(
-            f"format {wanted!r} is not offered for this query",
-            details={"offered": [f.key for f in offered] + [f.media_type for f in offered]},
-        )
+    graph = offered[0] in results.GRAPH_FORMATS
+    for name in names:
+        for wanted in (w.strip().lower() for w in name.split(",")):
+            wanted = wanted.split(";")[0].strip()
+            key = (_GRAPH_FORMAT_NAMES.get(wanted) if graph else None) or wanted
+            key = results.FORMAT_PARAM_ALIASES.get(key, key)
+            key = results.MEDIA_ALIASES.get(key, key) or key
+            if key in by_key:
+                return by_key[key]
+            if key in by_media:
+                return by_media[key]
+    return None
+
+
+def choose_format(offered: tuple[Format, ...], wanted: list[str] | tuple[str, ...] | str | None,
+                  accept: MIMEAccept) -> Format:
+    """The negotiation itself, free of the request so that the fast lane can reuse (and memoise) it.
+
+    A `format` value that names nothing offered is passed over for `Accept` (SPARQLWrapper sends its own
+    names beside a correct Accept header), as most endpoints do.
+    """
+    names = [wanted] if isinstance(wanted, str) else list(wanted or [])
+    named = format_from_names(offered, names)
+    if named is not None:
+        return named
+    by_key = {f.key: f for f in offered}
+    by_media = {f.media_type: f for f in offered}
     if not accept:
         return offered[0]
     candidates = [f.media_type for f in offered] + [
@@ -92,16 +112,27 @@ def _bearer_token() -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+def _single(params: MultiDict[str, str], name: str) -> str | None:
+    """The one value of ``name``; a repeated operation is ambiguous (SPARQL 1.1 Protocol 2.1.2, 2.2.2): 400."""
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"the request holds {len(values)} '{name}' parameters; send exactly one",
+                         hint="see the SPARQL 1.1 Protocol, sections 2.1 and 2.2")
+    return values[0] if values else None
+
+
 def _read_operation() -> tuple[str | None, str | None]:
     """(query, update) from the request, as the protocol allows them to arrive."""
     if request.method == "GET":
         if "update" in request.args:
             raise BadRequest("updates must be sent with POST", hint="see the SPARQL 1.1 Protocol, section 2.2")
-        return request.args.get("query"), None
+        return _single(request.args, "query"), None
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded" or mimetype == "multipart/form-data":
         form = _form()
-        query, update = form.get("query"), form.get("update")
+        if "query" in request.args or "update" in request.args:
+            raise BadRequest("the operation is both in the URL and in the form; send it once")
+        query, update = _single(form, "query"), _single(form, "update")
         if query is not None and update is not None:
             raise BadRequest("send either query or update, not both")
         if query is None and update is None:
@@ -120,11 +151,12 @@ def _read_operation() -> tuple[str | None, str | None]:
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def endpoint() -> Response:
     if request.method == "OPTIONS":
-        return Response(status=204, headers=_CORS)
+        return _no_content()
     query, update = _read_operation()
     if update is not None:
-        _service().update(update, _bearer_token())
-        return Response(status=204, headers=_CORS)
+        _service().update(update, _bearer_token(), base_iri=request.base_url,
+                          using=_graph_uris("using-graph-uri"), using_named=_graph_uris("using-named-graph-uri"))
+        return _no_content()
     if query is None:
         if request.method == "GET" and _prefers_html():
             from zitkg.web.ui import sparql_editor
@@ -144,11 +176,19 @@ def endpoint() -> Response:
         named_graph_uris=_graph_uris("named-graph-uri"),
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
+        base_iri=request.base_url,
     )
     if answer.format_key != chosen.key:
         # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
         return _answer_again(query, answer)
     return _response(answer.body or b"", chosen, answer.truncated)
+
+
+def _no_content() -> Response:
+    """204 with no body and no content type (Flask would otherwise label the empty body text/html)."""
+    response = Response(status=204, headers=_CORS)
+    del response.headers["Content-Type"]
+    return response
 
 
 def _prefers_html() -> bool:
@@ -168,6 +208,7 @@ def _answer_again(query: str, answer) -> Response:
         named_graph_uris=_graph_uris("named-graph-uri"),
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
+        base_iri=request.base_url,
     )
     return _response(again.body or b"", chosen, again.truncated)
 
