@@ -39,6 +39,20 @@ class Unauthorized(ZitkgError):
     code = "unauthorized"
 
 
+_EN = {
+    "this request needs an API token": "This request needs an API token.",
+    "the API token is malformed": "This is not an API token: a token starts with zitkg_. Copy it again, whole.",
+    "the API token is not valid": "This API token is not valid. Check that it was copied whole, or ask an "
+                                  "administrator for a new one.",
+    "the API token was revoked": "This API token was revoked. Ask an administrator for a new one.",
+}
+
+
+def _refused(message: str, pl: str, hint: str | None = None) -> Unauthorized:
+    """A 401 with the plain summary in Polish and English that the pages show."""
+    return Unauthorized(message, hint=hint, details={"summary": {"pl": pl, "en": _EN[message]}})
+
+
 @dataclass(frozen=True)
 class Account:
     token_id: str
@@ -109,10 +123,12 @@ class Accounts:
     def authenticate(self, token: str | None) -> Account:
         """The account of a bearer token, or 401."""
         if not token:
-            raise Unauthorized("this request needs an API token", hint="send 'Authorization: Bearer zitkg_…'")
+            raise _refused("this request needs an API token", "To żądanie wymaga tokenu API.",
+                           hint="send 'Authorization: Bearer zitkg_…'")
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "zitkg":
-            raise Unauthorized("the API token is malformed")
+            raise _refused("the API token is malformed", "To nie jest token API: token zaczyna się od zitkg_. "
+                           "Skopiuj go jeszcze raz w całości.")
         _prefix, token_id, secret = parts
         with self._connect() as db:
             row = db.execute(
@@ -120,7 +136,9 @@ class Accounts:
                 (token_id,),
             ).fetchone()
         if row is None or not hmac.compare_digest(row[6], _digest(secret)):
-            raise Unauthorized("the API token is not valid")
+            raise _refused("the API token is not valid", "Ten token API jest nieprawidłowy. Sprawdź, czy "
+                           "skopiowano go w całości, albo poproś administratora o nowy.")
         if row[5] is not None:
-            raise Unauthorized("the API token was revoked")
+            raise _refused("the API token was revoked", "Ten token API został unieważniony. Poproś "
+                           "administratora o nowy.")
         return Account(*row[:6])

@@ -40,6 +40,10 @@ SUBMISSION_GRAPHS = GRAPH_BASE + "submission/"
 PROVENANCE_GRAPH = GRAPH_BASE + "provenance"
 BUNDLED_GRAPHS = tuple(GRAPH_BASE + n for n in ("ontology", "vocabularies", "themes", "programme", "examples"))
 STATUSES = ("pending", "published", "rejected", "superseded")
+# Roles that give an organisation credit for a record: naming another organisation in one of them makes
+# the submission wait for that organisation's confirmation before it can be published.
+CREDIT_PROPERTIES = frozenset({ZIT + "originator", ZIT + "implementedBy", DCTERMS + "creator",
+                               "https://schema.org/author", "http://schema.org/author"})
 
 # Path segment of minted IRIs per class (docs/model.md).
 KIND_OF_CLASS = {
@@ -123,6 +127,13 @@ class Submission:
     revision_of: tuple[str, ...] = ()
     rejection_reason: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    awaiting: tuple[str, ...] = ()
+    confirmed: tuple[str, ...] = ()
+
+    @property
+    def unconfirmed(self) -> tuple[str, ...]:
+        """Organisations credited by the submission that have not confirmed it yet."""
+        return tuple(o for o in self.awaiting if o not in self.confirmed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +149,8 @@ class Submission:
             "revisionOf": list(self.revision_of),
             "rejectionReason": self.rejection_reason,
             "report": self.report,
+            "confirmation": {"needed": list(self.awaiting), "confirmed": list(self.confirmed),
+                             "waitingFor": list(self.unconfirmed)},
         }
 
 
@@ -211,7 +224,9 @@ def parse(body: bytes, media_type: str, base_iri: str, limits: RdfLimits | None 
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
             raise BadRequest(f"JSON-LD is not valid JSON: {exc}", details={"line": line, "column": col}) from None
-        body = json.dumps(_inline_context(doc, base_iri)).encode()
+        doc = _inline_context(doc, base_iri)
+        refuse_lost_iris(doc, base_iri)
+        body = json.dumps(doc).encode()
     else:
         raise UnsupportedMediaType(
             f"cannot read a submission of type {media_type or '(none)'}",
@@ -241,6 +256,89 @@ def _refuse_rdf12(triples: list[ox.Triple]) -> None:
                           "nothing was stored.",
                 }},
             )
+
+
+def _iri_keys(context: Any) -> set[str]:
+    """The keys a (top-level) JSON-LD context coerces to IRIs (``"@type": "@id"`` or ``"@vocab"``)."""
+    found: set[str] = set()
+    for part in context if isinstance(context, list) else [context]:
+        if isinstance(part, dict):
+            found |= {k for k, v in part.items() if isinstance(v, dict) and v.get("@type") in {"@id", "@vocab"}}
+    return found
+
+
+def _valid_iri(value: str, base: str) -> bool:
+    from urllib.parse import urljoin
+
+    if value.startswith("_:"):
+        return True
+    try:
+        ox.NamedNode(urljoin(base, value))
+    except ValueError:
+        return False
+    return not any(c.isspace() for c in value)
+
+
+def refuse_lost_iris(doc: Any, base_iri: str) -> None:
+    """422 for IRIs a JSON-LD processor would drop without a word ("@id": "not a URL").
+
+    pyoxigraph, like any JSON-LD processor, leaves out a statement whose object is no valid IRI; the
+    submitter must hear of it instead (a value is stored or refused, never lost).
+    """
+    base = base_iri + "id/"
+    keys = _iri_keys(doc.get("@context") if isinstance(doc, dict) else None)
+    lost: list[tuple[str, str]] = []
+
+    def walk(node: Any, key: str | None) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k == "@context":
+                    continue
+                if k == "@id" and isinstance(v, str) and not _valid_iri(v, base):
+                    lost.append((key or "@id", v))
+                else:
+                    walk(v, k)
+        elif isinstance(node, str) and key in keys and not _valid_iri(node, base):
+            lost.append((key, node))
+
+    walk(doc, None)
+    if not lost:
+        return
+    results = tuple(
+        validation.Result(
+            focus_node="", path=_expand_key(key), value=value, severity="Violation", component="NotAnIri",
+            shape=None,
+            message_pl=f"{validation.field_name(_expand_key(key), 'pl')}: „{value}” nie jest adresem. Wpisz pełny "
+                       "adres zaczynający się od https:// (albo http://).",
+            message_en=f"{validation.field_name(_expand_key(key), 'en')}: “{value}” is not an address. Enter a "
+                       "full address starting with https:// (or http://).",
+        ) for key, value in lost[:MAX_LISTED]
+    )
+    report = validation.Report(conforms=False, results=results, graph=Graph())
+    details = report.to_dict()
+    details["summary"] = {
+        "pl": f"{len(lost)} wartość(i) nie jest adresem i nie zostałaby zapisana; nic nie zapisano.",
+        "en": f"{len(lost)} value(s) are not addresses and would not be stored; nothing was stored.",
+    }
+    raise Unprocessable(f"{len(lost)} value(s) are not valid IRIs and would be lost; nothing was stored",
+                        report, details)
+
+
+def _expand_key(key: str) -> str:
+    """A JSON-LD key of our context as the IRI it stands for (absolute keys stay)."""
+    if ":" in key and not key.startswith("@"):
+        prefix, _, local = key.partition(":")
+        context = json_ld_context("")["@context"]
+        namespace = context.get(prefix)
+        return namespace + local if isinstance(namespace, str) and not local.startswith("//") else key
+    entry = json_ld_context("")["@context"].get(key)
+    target = entry.get("@id") if isinstance(entry, dict) else entry
+    if isinstance(target, str) and not target.startswith("@"):
+        return _expand_key(target) if ":" in target and not target.startswith("http") else target
+    return ZIT + key
 
 
 def _inline_context(doc: Any, base_iri: str) -> Any:
@@ -364,6 +462,8 @@ class Submissions:
             revision_of=tuple(sorted(o.value for o in values.get(PROV + "wasRevisionOf", []))),
             rejection_reason=one(ZIT + "rejectionReason") or None,
             report=json.loads(report_text),
+            awaiting=tuple(sorted(o.value for o in values.get(ZIT + "awaitsConfirmationBy", []))),
+            confirmed=tuple(sorted(o.value for o in values.get(ZIT + "confirmedBy", []))),
         )
 
     def list(self, organisation: str | None = None) -> list[Submission]:
@@ -481,8 +581,9 @@ class Submissions:
         context_triples = []
         for node in linked:
             context_triples += [q.triple for q in self.store.quads(node, None, None, None)]
-        return validation.validate(data, context=_to_rdflib(context_triples),
-                                   focus_nodes=sorted(s.value for s in described if isinstance(s, ox.NamedNode)))
+        return validation.validate_submission(
+            data, context=_to_rdflib(context_triples),
+            focus_nodes=sorted(s.value for s in described if isinstance(s, ox.NamedNode)))
 
     def create(self, body: bytes, media_type: str, account: Account) -> Submission:
         triples, report, _revised = self.prepare(body, media_type, account)
@@ -526,6 +627,7 @@ class Submissions:
         ]
         meta += [f"<{iri}> <{ZIT}describes> <{s}>" for s in sorted({t.subject.value for t in triples})]
         meta += [f"<{iri}> <{PROV}wasRevisionOf> <{old.iri}>" for old in revised]
+        meta += [f"<{iri}> <{ZIT}awaitsConfirmationBy> <{o}>" for o in credited_others(triples, account.organisation)]
         drop_meta = f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{iri}> ?p ?o }} }} ;\n" if replace else ""
         update = (
             drop_meta
@@ -552,7 +654,8 @@ class Submissions:
 
     def visible_to(self, sid: str, account: Account) -> Submission:
         submission = self.get(sid)
-        if submission.organisation != account.organisation and not account.is_reviewer:
+        if (submission.organisation != account.organisation and not account.is_reviewer
+                and account.organisation not in submission.awaiting):
             raise Forbidden("this submission belongs to another organisation")
         return submission
 
@@ -598,6 +701,18 @@ class Submissions:
             if submission.status != "pending":
                 raise Conflict(f"only a pending submission can be published; this one is {submission.status}")
             override = self._four_eyes(submission, account, "publish")
+            if submission.unconfirmed:
+                names = ", ".join(submission.unconfirmed)
+                raise Conflict(
+                    f"this submission credits {names}, which has not confirmed it yet",
+                    hint="the organisation named as originator or implementer confirms with "
+                         "POST /api/submissions/<id>/confirm",
+                    details={"waitingFor": list(submission.unconfirmed), "summary": {
+                        "pl": f"Zgłoszenie wskazuje jako autora lub realizatora organizację {names}, która jeszcze "
+                              "go nie potwierdziła. Można je opublikować po jej potwierdzeniu.",
+                        "en": f"The submission names {names} as originator or implementer, which has not confirmed "
+                              "it yet. It can be published once that organisation confirms.",
+                    }})
             review = [
                 f"<{submission.iri}> <{ZIT}publishedBy> <{account.organisation}>",
                 f"<{submission.iri}> <{ZIT}publishedWithToken> {_lit(account.token_id)}",
@@ -628,6 +743,24 @@ class Submissions:
                                       extra_update=" ;\n".join(updates))
         return self.get(sid)
 
+    def confirm(self, sid: str, account: Account) -> Submission:
+        """The credited organisation (any of its tokens) confirms the role a submission gives it."""
+        with _CLAIMS:
+            submission = self.get(sid)
+            if account.organisation not in submission.awaiting:
+                raise Forbidden("only an organisation this submission credits can confirm it", details={"summary": {
+                    "pl": "Potwierdzić zgłoszenie może tylko organizacja, którą wskazuje ono jako autora lub "
+                          "realizatora.",
+                    "en": "Only an organisation the submission names as originator or implementer can confirm it.",
+                }})
+            if submission.status != "pending":
+                raise Conflict(f"only a pending submission can be confirmed; this one is {submission.status}")
+            if account.organisation not in submission.confirmed:
+                self.store.update(
+                    f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{submission.iri}> <{ZIT}confirmedBy> "
+                    f"<{account.organisation}> }} }}")
+        return self.get(sid)
+
     def reject(self, sid: str, account: Account, reason: str) -> Submission:
         if not account.is_reviewer:
             raise Forbidden("rejecting needs a reviewer token")
@@ -641,6 +774,12 @@ class Submissions:
                                       [f"<{submission.iri}> <{ZIT}rejectionReason> {_lit(reason)}"])
             self.store.update(update)
         return self.get(sid)
+
+
+def credited_others(triples: Iterable[ox.Triple], organisation: str) -> list[str]:
+    """Organisations other than the submitter's that the statements credit as originator or implementer."""
+    return sorted({t.object.value for t in triples if t.predicate.value in CREDIT_PROPERTIES
+                   and isinstance(t.object, ox.NamedNode) and t.object.value != organisation})
 
 
 def _to_rdflib(triples: Iterable[ox.Triple]) -> Graph:

@@ -261,3 +261,250 @@ def validate(data: Graph, *, context: Graph | None = None, focus_nodes: Iterable
 
 def described_subjects(data: Graph) -> list[URIRef]:
     return sorted({s for s in data.subjects() if isinstance(s, URIRef)})
+
+
+# --- values the shapes cannot judge: unknown terms, properties a record may not hold, wrong forms ---------
+
+ZIT = "https://w3id.org/sieci-zit/ontology#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+# Statements a submission may make about any record although no shape lists them (docs/ui.md): the type
+# itself, and the consent a person's record gives for its contact fields.
+IGNORED_PROPERTIES = frozenset({str(RDF.type), ZIT + "consentedField"})
+_CLASS_TYPES = {URIRef(OWL + "Class"), RDFS.Class}
+_PROPERTY_TYPES = {URIRef(OWL + n) for n in ("ObjectProperty", "DatatypeProperty", "AnnotationProperty")} | {RDF.Property}
+
+
+@lru_cache(maxsize=1)
+def known_terms() -> tuple[frozenset[str], frozenset[str]]:
+    """The classes and the properties the ontology defines in the project's own namespace."""
+    vocab = vocabulary_graph()
+
+    def ours(types: set[URIRef]) -> frozenset[str]:
+        return frozenset(str(s) for t in types for s in vocab.subjects(RDF.type, t)
+                         if isinstance(s, URIRef) and str(s).startswith(ZIT))
+
+    return ours(_CLASS_TYPES), ours(_PROPERTY_TYPES)
+
+
+def nearest(term: str, known: Iterable[str]) -> str | None:
+    """The known term closest in spelling to ``term`` (case ignored), or None when none is close."""
+    import difflib
+
+    by_local = {k[len(ZIT):].lower(): k for k in known}
+    found = difflib.get_close_matches(term[len(ZIT):].lower(), list(by_local), n=1, cutoff=0.6)
+    if not found:  # a word of the term inside a longer one: Practise -> GoodPractice
+        local = term[len(ZIT):].lower()
+        found = [k for k in by_local if len(local) >= 5 and (local[:6] in k or k in local)][:1]
+    return by_local[found[0]] if found else None
+
+
+def _label(graph: Graph, node: URIRef, lang: str) -> str | None:
+    names = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]
+    chosen = [n for n in names if n.language == lang] or names
+    return str(chosen[0]) if chosen else None
+
+
+def term_label(iri: str, lang: str) -> str:
+    """A term's label from the ontology (or its local name): what a message names instead of a prefix."""
+    return _label(vocabulary_graph(), URIRef(iri), lang) or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+@lru_cache(maxsize=1)
+def _shape_index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, tuple[str, str]]]:
+    """From the shapes: the paths allowed per target class, the datatypes per path, and a name per path."""
+    shapes = shapes_graph()
+    allowed: dict[str, set[str]] = {}
+    for shape in set(shapes.subjects(SH.targetClass, None)):
+        paths = {str(shapes.value(p, SH.path)) for p in shapes.objects(shape, SH.property)
+                 if isinstance(shapes.value(p, SH.path), URIRef)}
+        for cls in shapes.objects(shape, SH.targetClass):
+            allowed.setdefault(str(cls), set()).update(paths)
+    datatypes: dict[str, set[str]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for prop in set(shapes.subjects(SH.path, None)):
+        path = shapes.value(prop, SH.path)
+        if not isinstance(path, URIRef):
+            continue
+        found = {str(d) for d in shapes.objects(prop, SH.datatype)}
+        for holder in [prop, *shapes.objects(prop, SH.node)]:
+            for alternatives in shapes.objects(holder, SH["or"]):
+                for item in shapes.items(alternatives):
+                    found |= {str(d) for d in shapes.objects(item, SH.datatype)}
+        if found:
+            datatypes.setdefault(str(path), set()).update(found)
+        by_lang = {n.language: str(n) for n in shapes.objects(prop, SH.name) if isinstance(n, Literal)}
+        if by_lang and str(path) not in names:
+            names[str(path)] = (by_lang.get("pl") or next(iter(by_lang.values())),
+                                by_lang.get("en") or next(iter(by_lang.values())))
+    return ({k: frozenset(v) for k, v in allowed.items()}, {k: frozenset(v) for k, v in datatypes.items()}, names)
+
+
+def field_name(path: str, lang: str) -> str:
+    """The name a form gives a field: the shapes' sh:name, else the ontology's label."""
+    names = _shape_index()[2].get(path)
+    name = (names[0] if lang == "pl" else names[1]) if names else term_label(path, lang)
+    return name[:1].upper() + name[1:]
+
+
+_DATE = re.compile(r"-?\d{4,}-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?")
+_YEAR_MONTH = re.compile(r"-?\d{4,}-(0[1-9]|1[0-2])(Z|[+-]\d{2}:\d{2})?")
+_YEAR = re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?")
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def lexical_ok(text: str, datatype: str) -> bool:
+    """Whether ``text`` is a valid lexical form of the XSD ``datatype`` (unknown datatypes: yes)."""
+    import datetime as dt
+
+    local = datatype[len(XSD):] if datatype.startswith(XSD) else None
+    if local == "date":
+        match = _DATE.fullmatch(text)
+        if not match:
+            return False
+        try:
+            dt.date(2000 if text.startswith("-") else int(text[:4]), int(match.group(1)), int(match.group(2)))
+        except ValueError:
+            return False
+        return True
+    if local == "gYearMonth":
+        return bool(_YEAR_MONTH.fullmatch(text))
+    if local == "gYear":
+        return bool(_YEAR.fullmatch(text))
+    if local == "decimal":
+        return bool(_DECIMAL.fullmatch(text))
+    if local in {"integer", "nonNegativeInteger", "positiveInteger"}:
+        return bool(_INTEGER.fullmatch(text)) and (local == "integer" or int(text) >= (local == "positiveInteger"))
+    if local == "boolean":
+        return text in {"true", "false", "1", "0"}
+    return True
+
+
+_FORM_HINTS = {
+    "date": ("nie jest poprawną datą. Wpisz RRRR-MM-DD, RRRR-MM albo RRRR.",
+             "is not a valid date. Enter YYYY-MM-DD, YYYY-MM or YYYY."),
+    "number": ("nie jest liczbą. Wpisz liczbę cyframi, z kropką przed częścią ułamkową, np. 1500 albo 1500.50.",
+               "is not a number. Enter a number in digits with a point before the fraction, e.g. 1500 or 1500.50."),
+    "boolean": ("nie jest odpowiedzią tak/nie. Wpisz true albo false.", "is not a yes/no answer. Enter true or false."),
+}
+
+
+def _form_kind(datatypes: frozenset[str]) -> str:
+    if datatypes & {XSD + "date", XSD + "gYear", XSD + "gYearMonth"}:
+        return "date"
+    if datatypes == {XSD + "boolean"}:
+        return "boolean"
+    return "number"
+
+
+def value_results(data: Graph, focus: set[Node]) -> tuple[list[Result], set[tuple[Node, Node, Node]]]:
+    """Results the shapes give in validator words or not at all, and the statements they concern.
+
+    - a literal whose text is no valid form of any datatype its field allows ("31.02.2025" as a date): one
+      plain message; the statement is left out of the SHACL run so that no follow-on message (a count, a
+      comparison with the other date) is added to it;
+    - a class or property of the project's namespace that the ontology does not define, with the nearest
+      known term;
+    - a property that the shapes do not give the record's class (closed shapes for submissions; persons
+      excepted: what is not public about them goes to the private graph, docs/security.md).
+    """
+    from zitkg.privacy import person_policy
+
+    classes, properties = known_terms()
+    allowed, datatypes, _names = _shape_index()
+    persons = person_policy().person_classes
+    vocab = vocabulary_graph()
+    results: list[Result] = []
+    withheld: set[tuple[Node, Node, Node]] = set()
+
+    def add(s: Node, p: str | None, o: object, component: str, pl: str, en: str) -> None:
+        results.append(Result(focus_node=str(s), path=p, value=_term_text(o), severity="Violation",
+                              component=component, shape=None, message_pl=pl, message_en=en))
+
+    for s, p, o in sorted(data):
+        if s not in focus:
+            continue
+        pred = str(p)
+        if p == RDF.type and str(o).startswith(ZIT) and str(o) not in classes:
+            near = nearest(str(o), classes)
+            local = str(o)[len(ZIT):]
+            add(s, pred, o, "UnknownClass",
+                f"Nie ma typu rekordu zit:{local}." + (f" Czy chodziło o zit:{near[len(ZIT):]}?" if near else ""),
+                f"There is no record type zit:{local}." + (f" Did you mean zit:{near[len(ZIT):]}?" if near else ""))
+            withheld.add((s, p, o))
+            continue
+        if pred.startswith(ZIT) and pred not in properties:
+            near = nearest(pred, properties)
+            local = pred[len(ZIT):]
+            add(s, pred, o, "UnknownProperty",
+                f"Nie ma pola zit:{local}." + (f" Czy chodziło o zit:{near[len(ZIT):]} ({term_label(near, 'pl')})?"
+                                              if near else ""),
+                f"There is no field zit:{local}." + (f" Did you mean zit:{near[len(ZIT):]} ({term_label(near, 'en')})?"
+                                                    if near else ""))
+            withheld.add((s, p, o))
+            continue
+        if isinstance(o, Literal) and pred in datatypes and not any(
+            lexical_ok(str(o), d) for d in datatypes[pred]
+        ):
+            kind = _form_kind(datatypes[pred])
+            pl, en = _FORM_HINTS[kind]
+            add(s, pred, o, "WrongForm", f"{field_name(pred, 'pl')}: {o} {pl}", f"{field_name(pred, 'en')}: {o} {en}")
+            withheld.add((s, p, o))
+    for s in sorted(focus, key=str):
+        types = {str(t) for t in data.objects(s, RDF.type)}
+        supers = {str(c) for t in types for c in vocab.transitive_objects(URIRef(t), RDFS.subClassOf)} | types
+        if not types or supers & persons or not (supers & set(allowed)):
+            continue
+        permitted = set(IGNORED_PROPERTIES).union(*(allowed.get(c, frozenset()) for c in supers))
+        shown = next((t for t in sorted(types) if t in allowed), sorted(types)[0])
+        for p, o in sorted(data.predicate_objects(s)):
+            pred = str(p)
+            if pred in permitted or (s, p, o) in withheld:
+                continue
+            add(s, pred, o, "NotAllowedHere",
+                f"Pole „{term_label(pred, 'pl')}” ({pred}) nie należy do rekordu typu „{term_label(shown, 'pl')}”: "
+                "nie zostałoby zapisane. Usuń je albo wybierz pole ze słownika danych (/codebook).",
+                f"The field “{term_label(pred, 'en')}” ({pred}) does not belong to a record of type "
+                f"“{term_label(shown, 'en')}”: it would not be stored. Remove it or choose a field from the "
+                "codebook (/codebook).")
+            withheld.add((s, p, o))
+    return results, withheld
+
+
+def validate_submission(data: Graph, *, context: Graph | None = None, focus_nodes: Iterable[object]) -> Report:
+    """``validate`` for a submission: every statement is checked or refused, none is passed over.
+
+    The statements ``value_results`` refuses are left out of the SHACL run and the shapes' results about
+    the same record and field are dropped, so each wrong value gets one message, in plain words.
+    """
+    focus = {n if isinstance(n, URIRef | BNode) else URIRef(str(n)) for n in focus_nodes}
+    extra, withheld = value_results(data, focus)
+    checked = Graph()
+    for triple in data:
+        if triple not in withheld:
+            checked.add(triple)
+    report = validate(checked, context=context, focus_nodes=focus)
+    if not extra:
+        return report
+    spoken = {(r.focus_node, r.path) for r in extra}
+    kept = [r for r in report.results if (r.focus_node, r.path) not in spoken]
+    graph = report.graph
+    root = next(iter(graph.subjects(RDF.type, SH.ValidationReport)), None)
+    for r in extra:
+        node = BNode()
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.focusNode, URIRef(r.focus_node)))
+        if r.path:
+            graph.add((node, SH.resultPath, URIRef(r.path)))
+        graph.add((node, SH.resultSeverity, SH.Violation))
+        graph.add((node, SH.sourceConstraintComponent, URIRef(ZIT + r.component)))
+        graph.add((node, SH.resultMessage, Literal(r.message_pl, lang="pl")))
+        graph.add((node, SH.resultMessage, Literal(r.message_en, lang="en")))
+        if root is not None:
+            graph.add((root, SH.result, node))
+    if root is not None:
+        graph.set((root, SH.conforms, Literal(False)))
+    results = sorted([*extra, *kept], key=lambda r: (r.severity != "Violation", r.focus_node, r.path or "",
+                                                       r.component))
+    return Report(conforms=False, results=tuple(results), graph=graph)

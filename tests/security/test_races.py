@@ -115,7 +115,8 @@ def claims(tmp_path_factory):
         stop_server(server)
 
 
-def _claim(iri: str, label: str) -> bytes:
+def _claim(iri: str, label: str, org: str = "bof") -> bytes:
+    """A practice credited to the submitting organisation (crediting another would wait for its consent)."""
     return f"""
 @prefix zit: <https://w3id.org/sieci-zit/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -126,7 +127,7 @@ def _claim(iri: str, label: str) -> bytes:
     dcterms:description "Praktyka zgłoszona w wyścigu."@pl , "A practice sent in a race."@en ;
     zit:theme <https://w3id.org/sieci-zit/id/theme/energy-efficiency> ;
     zit:lifecycleStatus <https://w3id.org/sieci-zit/id/practice-status/proposed> ;
-    zit:originator <https://w3id.org/sieci-zit/id/org/bof> ;
+    zit:originator <https://w3id.org/sieci-zit/id/org/{org}> ;
     dcterms:created "2025-10-01"^^xsd:date .
 """.encode()
 
@@ -136,7 +137,7 @@ def test_two_organisations_claiming_one_new_iri_at_once(claims, attempt):
     iri = f"{ID}practice/wyscig-o-iri-{attempt}"
     answers = at_once([
         lambda: submit(claims, _claim(iri, f"Praktyka BOF {attempt}"), claims.tokens["bof"]),
-        lambda: submit(claims, _claim(iri, f"Praktyka LOM {attempt}"), claims.tokens["lom"]),
+        lambda: submit(claims, _claim(iri, f"Praktyka LOM {attempt}", "lom"), claims.tokens["lom"]),
     ])
     statuses = sorted(a.status_code for a in answers)
     assert statuses in ([201, 403], [201, 409]), [a.text[:300] for a in answers]
@@ -147,15 +148,16 @@ def test_two_organisations_claiming_one_new_iri_at_once(claims, attempt):
     created = answers[winner_index].json()
     # the owner keeps its record: it can replace it, the other organisation can neither replace nor revise it
     headers = {"Content-Type": "text/turtle", "Authorization": f"Bearer {claims.tokens[winner]}"}
-    again = requests.put(created["links"]["self"], data=_claim(iri, f"Praktyka poprawiona {attempt}"),
+    again = requests.put(created["links"]["self"], data=_claim(iri, f"Praktyka poprawiona {attempt}", winner),
                          headers=headers, timeout=60)
     assert again.status_code == 200, again.text
-    assert submit(claims, _claim(iri, f"Przejęcie {attempt}"), claims.tokens[loser]).status_code == 403
+    assert submit(claims, _claim(iri, f"Przejęcie {attempt}", loser), claims.tokens[loser]).status_code == 403
     published = requests.post(created["links"]["publish"], timeout=60,
                               headers={"Authorization": f"Bearer {claims.tokens['reviewer']}"})
     assert published.status_code == 200, published.text
     # after publication the other organisation still cannot supersede it
-    assert submit(claims, _claim(iri, f"Przejęcie po publikacji {attempt}"), claims.tokens[loser]).status_code == 403
+    assert submit(claims, _claim(iri, f"Przejęcie po publikacji {attempt}", loser),
+                  claims.tokens[loser]).status_code == 403
     ask = requests.get(claims.url + "/sparql", timeout=30, params={
         "query": f'ASK {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label> "Praktyka poprawiona {attempt}"@pl }}'})
     assert ask.json()["boolean"] is True

@@ -38,6 +38,7 @@ def _with_links(submission: Submission) -> dict:
         "self": url_for("submit.show", sid=submission.id, _external=True),
         "publish": url_for("submit.publish", sid=submission.id, _external=True),
         "reject": url_for("submit.reject", sid=submission.id, _external=True),
+        "confirm": url_for("submit.confirm", sid=submission.id, _external=True),
     }
     return data
 
@@ -88,6 +89,33 @@ def delete(sid: str) -> Response:
 @bp.post("/api/submissions/<sid>/publish")
 def publish(sid: str) -> Response:
     return _json(_with_links(_submissions().publish(sid, _account())))
+
+
+@bp.post("/api/submissions/<sid>/confirm")
+def confirm(sid: str) -> Response:
+    """The organisation a submission names as originator or implementer confirms it."""
+    return _json(_with_links(_submissions().confirm(sid, _account())))
+
+
+@bp.get("/api/whoami")
+def whoami() -> Response:
+    """The token's organisation and role (the form checks a pasted token with it); 401 otherwise."""
+    account = _account()
+    return _json({"organisation": account.organisation, "role": account.role, "tokenId": account.token_id,
+                  "label": _organisation_label(account.organisation)})
+
+
+def _organisation_label(iri: str) -> dict[str, str]:
+    import pyoxigraph as ox
+
+    store = current_app.extensions["zitkg"]["store"]
+    labels: dict[str, str] = {}
+    for quad in store.quads(ox.NamedNode(iri), None, None, None):
+        if quad.predicate.value in {"http://www.w3.org/2000/01/rdf-schema#label",
+                                    "http://www.w3.org/2004/02/skos/core#prefLabel"} and isinstance(
+                quad.object, ox.Literal) and quad.object.language:
+            labels.setdefault(quad.object.language, quad.object.value)
+    return labels
 
 
 @bp.post("/api/submissions/<sid>/reject")
