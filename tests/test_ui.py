@@ -117,6 +117,7 @@ def test_data_is_escaped(web, loaded_app):
                      "/questions/transfer-candidates?practice=" + ID + "practice/xss", "/id/practice/xss"):
             html = page(web, path)
             assert evil not in html, path
+            html = html.replace("<mark>", "").replace("</mark>", "")  # the search marks the matched word
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
         graph = web.get(f"/graph.json?resource={ID}org/bof").get_json()
         assert evil in {n["label"] for n in graph["nodes"]}  # JSON carries data; the page sets it as text

@@ -307,11 +307,22 @@ class SearchResult:
     items: list[Item]
     facets: dict[str, list[FacetValue]]
     total: int
+    found: Any = None  # search.Found: the ranked hits, the parsed query, suggestions (None without text)
+
+    def hit(self, iri: str) -> Any:
+        return None if self.found is None else self._hits.get(iri)
+
+    def __post_init__(self) -> None:
+        self._hits = {h.iri: h for h in self.found.hits} if self.found is not None else {}
 
 
 def _matches(item: Item, needle: str, selected: Mapping[str, Sequence[str]], skip: str | None = None) -> bool:
     if needle and needle not in item.haystack:
         return False
+    return _in_facets(item, selected, skip)
+
+
+def _in_facets(item: Item, selected: Mapping[str, Sequence[str]], skip: str | None = None) -> bool:
     for facet, values in selected.items():
         if facet == skip or not values:
             continue
@@ -320,18 +331,31 @@ def _matches(item: Item, needle: str, selected: Mapping[str, Sequence[str]], ski
     return True
 
 
-def search(index: Index, text: str, selected: Mapping[str, Sequence[str]], lang: str) -> SearchResult:
-    """Items matching the folded text and every chosen facet; facet counts as Datasette shows them
-    (each facet counted over the items that match the text and the *other* facets)."""
-    needle = fold(text.strip())
+def search(index: Index, text: str, selected: Mapping[str, Sequence[str]], lang: str,
+           found: Any = None) -> SearchResult:
+    """Items matching the text and every chosen facet; facet counts as Datasette shows them
+    (each facet counted over the items that match the text and the *other* facets).
+
+    With ``found`` (the ranked hits of the full-text index, zitkg.search) the text selects and orders
+    those hits; without it, the folded text is looked for as a substring (names first).
+    """
     selected = {f: list(v) for f, v in selected.items() if f in FACETS and v}
-    found = [i for i in index.items if _matches(i, needle, selected)]
+    if found is not None and found.query is not None and found.query.groups:
+        by_iri = {i.iri: i for i in index.items}
+        pool = [by_iri[h.iri] for h in found.hits if h.iri in by_iri]
+        needle = ""
+    elif found is not None and text.strip():  # a text with no word in it finds nothing
+        pool, needle = [], ""
+    else:
+        pool = index.items
+        needle = fold(text.strip())
+    matched = [i for i in pool if _matches(i, needle, selected)]
     if needle:  # names before descriptions
-        found.sort(key=lambda i: (needle not in fold(index.labels.get(i.iri, lang)), fold(index.label(i.iri, lang))))
+        matched.sort(key=lambda i: (needle not in fold(index.labels.get(i.iri, lang)), fold(index.label(i.iri, lang))))
     facets: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         counts: dict[str, int] = defaultdict(int)
-        for item in index.items:
+        for item in pool:
             if _matches(item, needle, selected, skip=facet):
                 for v in item.facets.get(facet, ()):
                     counts[v] += 1
@@ -344,11 +368,11 @@ def search(index: Index, text: str, selected: Mapping[str, Sequence[str]], lang:
         else:
             values.sort(key=lambda fv: (-fv.count, fold(fv.label)))
         facets[facet] = values
-    return SearchResult(found, facets, len(found))
+    return SearchResult(matched, facets, len(matched), found)
 
 
-def item_record(index: Index, item: Item, lang: str) -> dict[str, Any]:
-    """One search result as plain values (JSON and CSV downloads)."""
+def item_record(index: Index, item: Item, lang: str, hit: Any = None) -> dict[str, Any]:
+    """One search result as plain values (JSON and CSV downloads); ``hit``: where the text matched."""
     def labelled(facet: str) -> list[dict[str, str]]:
         return sorted(({"iri": v, "label": index.label(v, lang)} for v in item.facets.get(facet, ())),
                       key=lambda d: fold(d["label"]))
@@ -367,19 +391,21 @@ def item_record(index: Index, item: Item, lang: str) -> dict[str, Any]:
         "year": sorted(item.facets.get("year", ())),
         "isExample": item.is_example,
         "description": description,
+        "matchedIn": hit.matched_in if hit is not None else None,
+        "matchedText": hit.matched_text if hit is not None else None,
     }
 
 
 def records_csv(records: Sequence[Mapping[str, Any]]) -> bytes:
     columns = ["iri", "label", "type", "theme", "network", "organisation", "mof", "voivodeship", "year",
-               "isExample", "description"]
+               "isExample", "description", "matchedIn", "matchedText"]
 
     def cell(v: Any) -> str:
         if isinstance(v, list):
             return "; ".join(x["label"] if isinstance(x, dict) else str(x) for x in v)
         return v
 
-    return tabular.write_table(columns, [[cell(r[c]) for c in columns] for r in records])
+    return tabular.write_table(columns, [[cell(r.get(c)) for c in columns] for r in records])
 
 
 # --- home -----------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ _HEADER_KEYS = {"id", "title", "description", "tags", "params"}
 _PARAM_KEYS = {"name", "type", "class", "datatype", "scheme", "default", "example", "label"}
 _PARAM_TYPES = {"iri", "literal", "concept"}
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
+SEARCH_QUERY = "search"  # the question the full-text index answers (zitkg.search)
 
 
 class QueryFileError(ZitkgError):
@@ -327,6 +329,18 @@ class QueryLibrary:
     def __init__(self, registry: Registry, service: Any) -> None:
         self.registry = registry
         self.service = service
+        self._search: Any = None
+        self._search_lock = threading.Lock()
+
+    @property
+    def search(self) -> Any:
+        """The full-text search of this service (zitkg.search), made on first use."""
+        with self._search_lock:
+            if self._search is None:
+                from zitkg.search import SearchService
+
+                self._search = SearchService.for_service(self.service)
+            return self._search
 
     def allowed_values(self, param: Parameter, lang: str = "pl") -> list[tuple[str, str]]:
         """(IRI, label) of every value an IRI/concept parameter accepts, for forms and the OpenAPI enum."""
@@ -356,6 +370,10 @@ class QueryLibrary:
         """(definition, answer with Python terms, bound substitutions)."""
         definition = self.registry.get(qid)
         substitutions = bind(definition, params or {}, self.ask, lang)
+        if qid == SEARCH_QUERY:  # answered by the full-text index: the same hits as the search page and REST
+            from zitkg.search.library import answer_search
+
+            return definition, answer_search(self.search, definition, substitutions, lang), substitutions
         answer = self.service.query(
             definition.sparql,
             result_format="python",

@@ -242,3 +242,48 @@ def docs() -> str:
         js=url_for("assets.asset", package="swagger-ui-dist", filename="swagger-ui-bundle.js"),
         start=url_for("static", filename="api-docs.js"),  # no inline script: the CSP allows none
     )
+
+
+# --- full-text search ------------------------------------------------------------------------------------
+
+_SEARCH_FORMATS = {"json": "application/json", "csv": "text/csv"}
+
+
+@bp.get("/search")
+def search() -> Response:
+    """The search of the search page (zitkg.search): ranked hits, facet counts, suggestions; JSON or CSV."""
+    from zitkg import explore
+
+    lang = request_language()
+    wanted = request.args.get("format")
+    if wanted is not None and wanted not in _SEARCH_FORMATS:
+        raise NotAcceptable(f"format {shown(wanted)} is not offered for the search",
+                            details={"offered": sorted(_SEARCH_FORMATS)})
+    if wanted is None:
+        best = request.accept_mimetypes.best_match(list(_SEARCH_FORMATS.values())) if request.accept_mimetypes else None
+        wanted = "csv" if best == "text/csv" else "json"
+    limit = _int_arg("limit", 50, MAX_PAGE)
+    offset = _int_arg("offset", 0, 10_000_000)
+    q = request.args.get("q", "")
+    searcher = _library().search
+    found = searcher.find(q) if q.strip() else None
+    index = searcher.faceted()
+    selected = {f: [v for v in request.args.getlist(f) if v] for f in explore.FACETS if request.args.getlist(f)}
+    result = explore.search(index, q, selected, lang, found)
+    page = result.items[offset: offset + limit]
+    records = [explore.item_record(index, item, lang, result.hit(item.iri)) for item in page]
+    if wanted == "csv":
+        response = Response(explore.records_csv(records), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="zitkg-search.csv"'
+    else:
+        response = _json({
+            "q": q, "lang": lang, "filters": selected, "total": result.total, "offset": offset, "limit": limit,
+            "items": records,
+            "suggestions": found.suggestions if found is not None else [],
+            "facets": {f: [{"iri": v.iri, "label": v.label, "count": v.count, "selected": v.selected}
+                           for v in values] for f, values in result.facets.items()},
+        })
+    response.headers["X-Total-Count"] = str(result.total)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept, Accept-Language"
+    return response

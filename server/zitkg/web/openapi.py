@@ -88,6 +88,44 @@ def _results_path(query: QueryDefinition, allowed: Callable[[Parameter], list[st
     }
 
 
+_SEARCH_FACETS = ("type", "theme", "network", "organisation", "mof", "voivodeship", "year")
+
+
+def _search_path() -> dict[str, Any]:
+    """The full-text search (zitkg.search): the hits of the search page, JSON or CSV."""
+    facets = [{"name": f, "in": "query", "required": False, "style": "form", "explode": True,
+               "description": f"Keep hits with one of these values of the {f} facet (IRIs; years for year)",
+               "schema": {"type": "array", "items": {"type": "string", "maxLength": 2000}}}
+              for f in _SEARCH_FACETS]
+    return {
+        "get": {
+            "operationId": "search",
+            "summary": "Full-text search: every Polish word form, no-diacritics input, ranked, with facets",
+            "description": "All words must occur (in any form; the last word may be the start of a word). Hits "
+            "in names come before hits in descriptions, words close together before words far apart, and "
+            "practices, pilots, experts, associations, networks and MOFs before budget lines, indicator "
+            "values and memberships. When nothing matches, suggestions gives the nearest words.",
+            "parameters": [
+                {"name": "q", "in": "query", "required": False, "description": "The words to search for",
+                 "schema": {"type": "string", "maxLength": 500}},
+                *facets,
+                {"$ref": "#/components/parameters/lang"},
+                {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}},
+                {"$ref": "#/components/parameters/limit"},
+                {"$ref": "#/components/parameters/offset"},
+            ],
+            "responses": {
+                "200": {"description": "Ranked hits, facet counts and suggestions",
+                        "content": {"application/json": {"schema": {"type": "object",
+                                                                    "required": ["q", "total", "items"]}},
+                                    "text/csv": {"schema": {"type": "string"}}}},
+                "400": _ERROR_RESPONSE,
+                "406": _ERROR_RESPONSE,
+            },
+        }
+    }
+
+
 def build_openapi(
     registry: Registry, server_url: str, allowed: Callable[[Parameter], list[str]] = lambda p: []
 ) -> dict[str, Any]:
@@ -120,6 +158,7 @@ def build_openapi(
             }
         }
         paths[f"/api/queries/{query.id}/results"] = _results_path(query, allowed)
+    paths["/api/search"] = _search_path()
     query_schema = {
         "type": "object",
         "required": ["id", "title", "description", "parameters", "results"],

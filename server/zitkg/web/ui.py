@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from zitkg import explore, forms, links
 from zitkg.errors import BadRequest, NotFound
 from zitkg.queries import Parameter, QueryDefinition, QueryLibrary
+from zitkg.search import segments as search_segments
 from zitkg.web import assets, i18n
 from zitkg.web.i18n import LANGUAGES, text, ui_language
 from zitkg.web.ld import local_path
@@ -41,7 +42,9 @@ PAGE_SIZE = 50
 def _setup(state: Any) -> None:
     """Services of the UI: Flask-Babel and the cache of the faceted index."""
     i18n.init_app(state.app)
-    state.app.extensions["zitkg"]["ui_index"] = explore.IndexCache()
+    ext = state.app.extensions["zitkg"]
+    # One faceted index for the pages and the full-text search (zitkg.search keeps its text index in step).
+    ext["ui_index"] = ext["library"].search.index_cache
     state.app.jinja_env.globals["href"] = href  # a global: macros imported without context use it
 
 
@@ -169,10 +172,12 @@ def _selected() -> dict[str, list[str]]:
 
 
 def _search() -> tuple[explore.Index, explore.SearchResult, str, dict[str, list[str]]]:
-    index = _index()
     q = request.args.get("q", "")
+    searcher = _library().search
+    found = searcher.find(q) if q.strip() else None  # brings the text index in step with the store
+    index = _index()
     selected = _selected()
-    return index, explore.search(index, q, selected, ui_language()), q, selected
+    return index, explore.search(index, q, selected, ui_language(), found), q, selected
 
 
 def _toggle_url(endpoint: str, facet: str, value: str) -> str:
@@ -197,7 +202,8 @@ def search_page() -> Response:
     return _html(render_template(
         "search.html",
         q=q, selected=selected, result=result, page=page, pages=max(1, -(-result.total // PAGE_SIZE)),
-        records=[explore.item_record(index, item, lang) for item in shown],
+        records=[explore.item_record(index, item, lang, result.hit(item.iri)) for item in shown],
+        marked=lambda text: search_segments(text, result.found.query if result.found else None),
         toggle=lambda facet, v: _toggle_url("ui.search_page", facet, v),
         page_url=lambda n: url_for("ui.search_page", **args, page=n),
         csv_url=url_for("ui.search_csv", **args), json_url=url_for("ui.search_json", **args),
@@ -214,7 +220,7 @@ def _facet_names() -> dict[str, str]:
 def _records() -> tuple[list[dict[str, Any]], str, dict[str, list[str]]]:
     lang = ui_language()
     index, result, q, selected = _search()
-    return [explore.item_record(index, item, lang) for item in result.items], q, selected
+    return [explore.item_record(index, item, lang, result.hit(item.iri)) for item in result.items], q, selected
 
 
 @bp.get("/search.json")

@@ -1,0 +1,273 @@
+"""Search that speaks Polish: the full-text index of the published graphs and how a query runs on it.
+
+``SearchService`` is the one search of the project: the UI's search page, the REST route
+``/api/search``, the ``search`` question of the library and the CLI all call it. The index
+(search/index.py) is derived from the faceted index of explore.py, which reads the published graphs
+through the query service, so it works the same on the embedded store and on a remote SPARQL server.
+It is brought in step before each search: when the store's version or published set moved (or on every
+search when other processes write to the store), resources whose texts changed are re-indexed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zitkg import explore
+from zitkg.errors import BadRequest
+from zitkg.search import morphology as morph
+from zitkg.search.index import Document, IndexFile
+
+log = logging.getLogger("zitkg.search")
+
+MAX_TEXT = 500  # characters of a search text
+MAX_WORDS = 12
+MIN_PREFIX = 2  # the last word is a prefix from this length on
+
+# The main kinds people look for first; budget lines, indicator values and memberships last.
+MAIN_KINDS = {"GoodPractice", "Pilot", "Expert", "CooperationNetwork", "RegisteredAssociation", "MunicipalUnion",
+              "Partnership", "ZITAssociation", "FunctionalUrbanArea"}
+LOW_KINDS = {"BudgetLine", "IndicatorValue", "NetworkMembership", "Membership", "MonetaryAmount", "Milestone"}
+# Words that carry no meaning of their own; dropped from a query that has other words.
+STOPWORDS = {"a", "i", "o", "u", "w", "z", "we", "ze", "na", "do", "od", "po", "dla", "oraz", "lub", "albo", "nie",
+             "sie", "to", "jest", "the", "of", "and", "or", "in", "on", "for", "to", "an", "at", "by", "with"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def tier(types: Sequence[str]) -> int:
+    names = {explore.local_name(t) for t in types}
+    if names & MAIN_KINDS:
+        return 0
+    if names & LOW_KINDS:
+        return 2
+    return 1
+
+
+def documents(index: explore.Index) -> dict[str, Document]:
+    """One document per resource of the faceted index (the labelled resources of the published graphs)."""
+    out = {}
+    for item in index.items:
+        names = index.labels.by_iri.get(item.iri, {})
+        out[item.iri] = Document(
+            item.iri,
+            tuple(names[k] for k in sorted(names)),
+            tuple(sorted(item.alt_labels)),
+            tuple(item.descriptions[k] for k in sorted(item.descriptions)),
+            tier(item.types),
+            item.is_example,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Group:
+    """One word of the query: the folded lemmas it may mean, and (last word) a prefix."""
+
+    word: str
+    tokens: frozenset[str]
+    prefix: str | None
+
+    def hits(self, surface: str, lemmas: frozenset[str]) -> bool:
+        return bool(lemmas & self.tokens) or surface in self.tokens or (
+            self.prefix is not None and surface.startswith(self.prefix))
+
+    def expression(self) -> str:
+        # Tokens are [a-z0-9]+ (morph.TOKEN), quoted all the same: no operator of FTS5 can come through.
+        parts = [f'"{t}"' for t in sorted(self.tokens)]
+        if self.prefix is not None:
+            parts.append(f'"{self.prefix}" *')
+        return "(" + " OR ".join(parts) + ")"
+
+
+@dataclass
+class Query:
+    text: str
+    groups: list[Group]
+
+    @property
+    def expression(self) -> str:
+        return " AND ".join(g.expression() for g in self.groups)
+
+
+@dataclass
+class Hit:
+    iri: str
+    tier: int
+    score: float
+    is_example: bool
+    matched_in: str  # "label", "alt" or "description"
+    matched_text: str
+    label_words: int  # query words found in the names
+    span: int  # the shortest stretch of words holding every query word (proximity)
+
+
+@dataclass
+class Found:
+    query: Query | None
+    hits: list[Hit] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def clean(text: str, parameter: str = "q") -> str:
+    """The search text without control characters, or 400 when it is too long to be a search."""
+    if len(text) > MAX_TEXT:
+        raise BadRequest(f"parameter {parameter!r}: the search text is {len(text)} characters long; at most "
+                         f"{MAX_TEXT} are searched", details={"parameter": parameter, "max": MAX_TEXT})
+    return _CONTROL.sub(" ", text).strip()
+
+
+class SearchService:
+    """The index of one store, kept in step with it, and the search over it."""
+
+    def __init__(self, service: Any, base: str, path: Path | None = None,
+                 index_cache: explore.IndexCache | None = None) -> None:
+        self.service = service
+        self.base = base
+        self.index_cache = index_cache or explore.IndexCache()
+        self._lock = threading.Lock()
+        self._key: object = None
+        try:
+            self.file = IndexFile(path)
+        except OSError as exc:  # a read-only folder: an index in memory, rebuilt by this process
+            log.warning("search index %s cannot be written (%s): keeping it in memory", path, exc)
+            self.file = IndexFile(None)
+        self.last_sync: tuple[int, int, float] = (0, 0, 0.0)
+
+    @classmethod
+    def for_service(cls, service: Any, index_cache: explore.IndexCache | None = None) -> SearchService:
+        store_path = getattr(service.store, "path", None)
+        path = Path(f"{store_path}.search") / "index.sqlite" if store_path is not None else None
+        return cls(service, service.settings.base_iri, path, index_cache)
+
+    def faceted(self) -> explore.Index:
+        """The faceted index, with the text index brought in step with it."""
+        store = self.service.store
+        index = self.index_cache.get(self.service, self.base)
+        key = ((store.version, tuple(self.service.published_graphs()), id(index))
+               if getattr(store, "sole_writer", False) else None)
+        with self._lock:
+            if key is None or key != self._key:
+                started = time.perf_counter()
+                removed, written = self.file.sync(documents(index))
+                self.last_sync = (removed, written, time.perf_counter() - started)
+                if removed or written:
+                    log.info("search index: %d entries removed, %d written in %.2f s", *self.last_sync)
+                self._key = key
+        return index
+
+    # --- a query -----------------------------------------------------------------------------------------
+
+    def parse(self, text: str, parameter: str = "q") -> Query:
+        text = clean(text, parameter)
+        written = morph.words(text)
+        if len(written) > MAX_WORDS:
+            raise BadRequest(f"parameter {parameter!r}: the search text has {len(written)} words; at most "
+                             f"{MAX_WORDS} are searched", details={"parameter": parameter, "max": MAX_WORDS})
+        folded = [morph.fold(w) for w in written]
+        meaningful = [n for n, f in enumerate(folded) if f not in STOPWORDS] or list(range(len(written)))
+        table = self.file.lemmas_of_forms(t for w in written for t in morph.lemmas(w))
+        groups = []
+        for n, word in enumerate(written):
+            if n not in meaningful:
+                continue
+            tokens = morph.expand_folded(table, word)
+            last = n == len(written) - 1 and not text[-1:].isspace()
+            prefix = folded[n] if last and len(folded[n]) >= MIN_PREFIX and morph.TOKEN.fullmatch(folded[n]) else None
+            if tokens or prefix:
+                groups.append(Group(word, frozenset(tokens), prefix))
+        return Query(text, groups)
+
+    def find(self, text: str, parameter: str = "q") -> Found:
+        started = time.perf_counter()
+        clean(text, parameter)  # a refused text costs no sync
+        self.faceted()  # the forms table of the index serves the parse
+        query = self.parse(text, parameter)
+        if not query.groups:
+            return Found(query)
+        rows = self.file.match(query.expression)
+        hits = [self._hit(query, row) for row in rows]
+        hits.sort(key=lambda h: (h.tier, -h.label_words, h.span, h.score))
+        found = Found(query, hits)
+        if not hits:
+            found.suggestions = self.suggest(query)
+        found.seconds = time.perf_counter() - started
+        return found
+
+    def _hit(self, query: Query, row: tuple) -> Hit:
+        iri, tier_, score, example, label, alt, description = row
+        fields = {"label": label, "alt": alt, "description": description}
+        label_words = sum(1 for g in query.groups if any(g.hits(s, ls) for s, ls in morph.token_stream(label)))
+        in_alt = sum(1 for g in query.groups if any(g.hits(s, ls) for s, ls in morph.token_stream(alt)))
+        where = "label" if label_words else ("alt" if in_alt else "description")
+        text = fields[where]
+        matched = next((line for line in text.split("\n")
+                        if any(g.hits(s, ls) for g in query.groups for s, ls in morph.token_stream(line))),
+                       text.split("\n")[0])
+        return Hit(iri, tier_, score, bool(example), where, matched, max(label_words, in_alt),
+                   _span(query.groups, [label, alt, description]))
+
+    def suggest(self, query: Query) -> list[str]:
+        """The nearest words of the index for the query's unknown words ("czy chodziło o…")."""
+        words = [morph.fold(g.word) for g in query.groups]
+        known = self.file.known(words)
+        options: list[list[str]] = []
+        for word in words:
+            options.append([word] if word in known else (self.file.nearest(word) or [word]))
+        if all(len(o) == 1 and o[0] in words for o in options):
+            return []
+        return [" ".join(choice) for choice in _combinations(options)][:3]
+
+
+def _combinations(options: list[list[str]]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for choices in options:
+        out = [[*o, c] for o in out for c in choices][:9]
+    return out
+
+
+def _span(groups: Sequence[Group], texts: Sequence[str]) -> int:
+    """Fewest consecutive words of one text holding a word of every group (1000 when no text holds all)."""
+    best = 1000
+    for text in texts:
+        stream = morph.token_stream(text)
+        positions = [[i for i, (s, ls) in enumerate(stream) if g.hits(s, ls)] for g in groups]
+        if not all(positions):
+            continue
+        events = sorted((p, k) for k, ps in enumerate(positions) for p in ps)
+        counts: dict[int, int] = {}
+        left = 0
+        for right, (pos, k) in enumerate(events):
+            counts[k] = counts.get(k, 0) + 1
+            while len(counts) == len(groups):
+                best = min(best, pos - events[left][0] + 1)
+                lk = events[left][1]
+                counts[lk] -= 1
+                if not counts[lk]:
+                    del counts[lk]
+                left += 1
+    return best
+
+
+def segments(text: str, query: Query | None) -> list[tuple[str, bool]]:
+    """The text cut into (piece, matched) so that a page can mark the matched words."""
+    if query is None or not query.groups:
+        return [(text, False)]
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in morph.WORD.finditer(text):
+        word = m.group()
+        if any(g.hits(morph.fold(word), morph.lemmas(word)) for g in query.groups):
+            if m.start() > last:
+                out.append((text[last:m.start()], False))
+            out.append((word, True))
+            last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return out

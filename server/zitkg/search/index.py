@@ -1,0 +1,278 @@
+"""The full-text index: SQLite FTS5 over folded lemmas, in one file beside the store.
+
+One row per resource (its names, alternative names and descriptions in Polish and English), written as
+token streams: each word becomes its folded surface form followed by its folded lemmas, so a query for
+any form of a word, with or without Polish letters, meets it. The file is derived data: it is kept in
+step by comparing a hash per resource with what the store says now, and rebuilt when missing or broken.
+
+Crash safety: a full build writes a new file and renames it over the old one (``os.replace``, atomic on
+POSIX); an update of changed rows is one SQLite transaction (the rollback journal undoes a half-written
+one at the next open). A file that SQLite cannot read, or whose integrity check fails, is logged,
+removed and rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from zitkg.search import morphology as morph
+
+log = logging.getLogger("zitkg.search")
+
+SCHEMA = "zitkg-search-3"
+# bm25 weights of the columns: names, alternative names, descriptions.
+WEIGHTS = (10.0, 6.0, 1.0)
+MAX_HITS = 5000
+
+
+@dataclass(frozen=True)
+class Document:
+    iri: str
+    labels: tuple[str, ...]
+    alt_labels: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    tier: int  # 0 main kinds, 1 others, 2 budget lines, indicator values, memberships
+    is_example: bool
+
+    @property
+    def digest(self) -> str:
+        raw = json.dumps([self.labels, self.alt_labels, self.descriptions, self.tier, self.is_example])
+        return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
+
+
+def _stream(texts: Iterable[str]) -> str:
+    """The tokens FTS5 indexes for some texts: per word, its folded form then its other folded lemmas."""
+    out: list[str] = []
+    for text in texts:
+        for surface, lemmas in morph.token_stream(text):
+            out.append(surface)
+            out.extend(sorted(lemmas - {surface}))
+    return " ".join(out)
+
+
+_DDL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE docs(id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL, digest TEXT NOT NULL, tier INTEGER NOT NULL,
+                  example INTEGER NOT NULL, label TEXT NOT NULL, alt TEXT NOT NULL, description TEXT NOT NULL);
+CREATE VIRTUAL TABLE fts USING fts5(label, alt, description, tokenize = 'ascii', prefix = '2 3 4',
+                                    detail = full);
+CREATE TABLE forms(form TEXT NOT NULL, lemma TEXT NOT NULL, PRIMARY KEY(form, lemma)) WITHOUT ROWID;
+CREATE TABLE generated(lemma TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE vocab(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+class IndexFile:
+    """The index file (or an in-memory index when the store has no folder)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._open()
+
+    # --- opening, checking, rebuilding -----------------------------------------------------------------
+
+    def _connect(self, path: Path | str) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def _open(self) -> None:
+        if self.path is None:
+            self._conn = self._fresh(":memory:")
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob(self.path.name + ".tmp-*"):  # a build killed half-way
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        if self.path.exists():
+            try:
+                conn = self._connect(self.path)
+                schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                check = conn.execute("PRAGMA quick_check").fetchone()
+                conn.execute("INSERT INTO fts(fts, rank) VALUES('integrity-check', 1)")
+                if schema and schema[0] == SCHEMA and check and check[0] == "ok":
+                    self._conn = conn
+                    return
+                conn.close()
+                log.warning("search index %s is of another version: rebuilding it", self.path)
+            except sqlite3.DatabaseError as exc:
+                log.warning("search index %s is damaged (%s): rebuilding it from the store", self.path, exc)
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(str(self.path) + suffix).unlink()
+        self._replace_with([])
+
+    def _fresh(self, path: Path | str) -> sqlite3.Connection:
+        conn = self._connect(path)
+        conn.executescript(_DDL)
+        conn.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA,))
+        return conn
+
+    def _replace_with(self, documents: Sequence[Document]) -> None:
+        """A new file with these documents, renamed over the old one when complete."""
+        if self.path is None:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = self._fresh(":memory:")
+                self._write(self._conn, documents, ())
+            return
+        tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        conn = self._fresh(tmp)
+        try:
+            self._write(conn, documents, ())
+        finally:
+            conn.close()
+        with self._lock:
+            os.replace(tmp, self.path)
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._connect(self.path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        assert self._conn is not None
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def digests(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self.conn.execute("SELECT iri, digest FROM docs"))
+
+    def sync(self, documents: Mapping[str, Document]) -> tuple[int, int]:
+        """Bring the index in step with these documents; (rows removed, rows written)."""
+        with self._lock:
+            have = self.digests()
+            gone = [iri for iri, digest in have.items() if documents.get(iri) is None or
+                    documents[iri].digest != digest]
+            new = [d for iri, d in documents.items() if have.get(iri) != d.digest]
+            if not gone and not new:
+                return 0, 0
+            if not have and self.path is not None:  # a first build: a whole new file
+                self._replace_with(list(documents.values()))
+            else:
+                self._write(self.conn, new, gone)
+            return len(gone), len(new)
+
+    def _write(self, conn: sqlite3.Connection, documents: Sequence[Document], gone: Sequence[str]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for iri in gone:
+                row = conn.execute("SELECT id, label, alt, description FROM docs WHERE iri = ?", (iri,)).fetchone()
+                if row is None:
+                    continue
+                conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
+                conn.execute("DELETE FROM docs WHERE id = ?", (row[0],))
+                self._count(conn, row[1:], -1)
+            for doc in documents:
+                texts = ("\n".join(doc.labels), "\n".join(doc.alt_labels), "\n".join(doc.descriptions))
+                cursor = conn.execute(
+                    "INSERT INTO docs(iri, digest, tier, example, label, alt, description) VALUES(?,?,?,?,?,?,?)",
+                    (doc.iri, doc.digest, doc.tier, int(doc.is_example), *texts))
+                conn.execute("INSERT INTO fts(rowid, label, alt, description) VALUES(?,?,?,?)",
+                             (cursor.lastrowid, _stream(doc.labels), _stream(doc.alt_labels),
+                              _stream(doc.descriptions)))
+                self._count(conn, texts, 1)
+                self._add_forms(conn, texts)
+            conn.execute("DELETE FROM vocab WHERE n <= 0")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _count(conn: sqlite3.Connection, texts: Iterable[str], step: int) -> None:
+        seen: dict[str, int] = {}
+        for text in texts:
+            for word in morph.words(text):
+                folded = morph.fold(word)
+                if morph.TOKEN.fullmatch(folded) and not folded.isdigit():
+                    seen[folded] = seen.get(folded, 0) + step
+        conn.executemany("INSERT INTO vocab VALUES(?, ?) ON CONFLICT(word) DO UPDATE SET n = n + excluded.n",
+                         seen.items())
+
+    @staticmethod
+    def _add_forms(conn: sqlite3.Connection, texts: Iterable[str]) -> None:
+        """Every form of every new lemma, folded, points to the folded lemma (no-diacritics input)."""
+        raw: set[str] = set()
+        for text in texts:
+            for word in morph.words(text):
+                if not word.isdigit():
+                    raw |= morph.raw_lemmas(word)
+        known = set()
+        if raw:
+            marks = ",".join("?" * len(raw))
+            known = {r[0] for r in conn.execute(f"SELECT lemma FROM generated WHERE lemma IN ({marks})",  # noqa: S608
+                                                tuple(raw))}
+        for lemma in raw - known:
+            folded = morph.fold(lemma)
+            if not morph.TOKEN.fullmatch(folded):
+                continue
+            conn.executemany("INSERT OR IGNORE INTO forms VALUES(?, ?)",
+                             ((form, folded) for form in morph.forms(lemma) if form != folded))
+            conn.execute("INSERT OR IGNORE INTO generated VALUES(?)", (lemma,))
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def lemmas_of_forms(self, forms: Iterable[str]) -> dict[str, set[str]]:
+        forms = list(set(forms))
+        if not forms:
+            return {}
+        marks = ",".join("?" * len(forms))
+        out: dict[str, set[str]] = {}
+        with self._lock:
+            rows = self.conn.execute(f"SELECT form, lemma FROM forms WHERE form IN ({marks})", forms)  # noqa: S608
+            for form, lemma in rows:
+                out.setdefault(form, set()).add(lemma)
+        return out
+
+    def match(self, expression: str, limit: int = MAX_HITS) -> list[tuple[str, int, float, bool, str, str, str]]:
+        """(iri, tier, bm25, example, label, alt, description) of the rows matching an FTS5 expression."""
+        with self._lock:
+            return self.conn.execute(
+                "SELECT d.iri, d.tier, bm25(fts, ?, ?, ?) AS score, d.example, d.label, d.alt, d.description "
+                "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? ORDER BY d.tier, score LIMIT ?",
+                (*WEIGHTS, expression, limit)).fetchall()
+
+    def known(self, words: Iterable[str]) -> set[str]:
+        words = list(set(words))
+        if not words:
+            return set()
+        marks = ",".join("?" * len(words))
+        with self._lock:
+            return {r[0] for r in self.conn.execute(f"SELECT word FROM vocab WHERE word IN ({marks})", words)}  # noqa: S608
+
+    def nearest(self, word: str, n: int = 3) -> list[str]:
+        """Words of the index closest to a (folded) word, most frequent first among equals."""
+        if len(word) < 3:
+            return []
+        with self._lock:
+            candidates = dict(self.conn.execute(
+                "SELECT word, n FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ?",
+                (word[0], word[0] + "{", max(1, len(word) - 3), len(word) + 3)))
+        close = difflib.get_close_matches(word, list(candidates), n=n * 3, cutoff=0.7)
+        close.sort(key=lambda w: (-difflib.SequenceMatcher(None, word, w).ratio(), -candidates[w]))
+        return close[:n]
+
+    def size(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT count(*) FROM docs").fetchone()[0]
