@@ -195,3 +195,31 @@ def test_credit_for_another_organisation_waits_for_its_confirmation(srv):
 def test_own_credit_needs_no_confirmation(srv):
     resp = submit(srv, PRACTICE.replace("Wspólne zakupy".encode(), "Własne zakupy".encode()), srv.tokens["bof"])
     assert resp.status_code == 201 and resp.json()["confirmation"]["needed"] == []
+
+
+def test_every_message_a_submitter_can_meet_is_in_plain_words():
+    """The messages of the shapes of every class a submission may describe: no prefixes, datatypes, tags."""
+    import re
+
+    from rdflib import RDFS, SH, Literal, URIRef
+
+    from zitkg.forms import SHAPE_OF, SUBMITTABLE
+    from zitkg.validation import shapes_graph
+
+    shapes = shapes_graph()
+    classes = {URIRef(ZIT + SHAPE_OF.get(c, c)) for c in SUBMITTABLE} | {
+        URIRef(SCHEMA + "MonetaryAmount"), URIRef(ZIT + "IndicatorValue")}
+    seen, todo, problems = set(), [s for c in classes for s in shapes.subjects(SH.targetClass, c)], []
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for predicate in (SH.property, SH.node, SH.sparql):
+            todo += list(shapes.objects(node, predicate))
+        for message in shapes.objects(node, SH.message):
+            text = str(message) if isinstance(message, Literal) else ""
+            if re.search(r"\b(zit|schema|dcterms|skos|rdfs|foaf|org|xsd|id):\w|@(pl|en)\b|\btag|id/scheme", text):
+                problems.append(f"{node}: {text}")
+    assert not problems, "\n".join(sorted(problems))
+    assert RDFS  # the shapes were read
