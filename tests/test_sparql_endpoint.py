@@ -229,17 +229,24 @@ def test_updates_are_refused_without_admin_token(server):
     assert _count(server) == before
 
 
-def test_admin_token_allows_update_and_reads_see_it_at_once(server):
+def test_admin_token_allows_update_and_reads_see_it_once_published(server):
     iri = f"{ID}test/admin-update"
-    insert = f"INSERT DATA {{ GRAPH <https://w3id.org/sieci-zit/graph/programme> {{ <{iri}> <{ID}p> 1 }} }}"
+    graph = "http://example.org/admin/notes"
+    admin = {"Authorization": "Bearer test-admin-token"}
+    insert = f"INSERT DATA {{ GRAPH <{graph}> {{ <{iri}> <{ID}p> 1 }} }}"
     resp = requests.post(server.sparql, data=insert.encode(), timeout=10, headers={
-        "Content-Type": "application/sparql-update", "Authorization": "Bearer test-admin-token"})
+        "Content-Type": "application/sparql-update", **admin})
     assert resp.status_code == 204
+    assert get(server, f"ASK {{ <{iri}> ?p ?o }}").json()["boolean"] is False  # written, not yet public
+    requests.post(server.url + "/api/publication", params={"graph": graph}, headers=admin,
+                  timeout=10).raise_for_status()
     assert get(server, f"ASK {{ <{iri}> ?p ?o }}").json()["boolean"] is True
     delete = insert.replace("INSERT DATA", "DELETE DATA")
     requests.post(server.sparql, data={"update": delete}, headers={"Authorization": "Bearer test-admin-token"},
                   timeout=10)
     assert get(server, f"ASK {{ <{iri}> ?p ?o }}").json()["boolean"] is False
+    requests.delete(server.url + "/api/publication", params={"graph": graph}, headers=admin,
+                    timeout=10).raise_for_status()
 
 
 # --- SERVICE and LOAD --------------------------------------------------------------------------------

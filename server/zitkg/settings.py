@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
             "rest are counted (e.g. errorsOmitted)."),
     Setting("error_max_chars", int, 200, "Longest input value an error echoes (longer: cut, with '…'); "
             "messages, which may quote values, up to five times as long."),
+    Setting("max_graph_store_bytes", int, 200_000_000, "Largest body an administrator may PUT or POST to the "
+            "Graph Store (/graph-store), in bytes; larger: 413, nothing changed."),
     Setting("max_answer_bytes", int, 32_000_000, "Largest SPARQL answer in bytes, beside the row cap; a larger "
             "answer is cut to the rows that fit (header Zitkg-Results-Truncated: true)."),
     Setting("query_memory_mb", int, 2048, "Memory (MB of address space) a query worker may take beyond what it "
@@ -132,6 +134,7 @@ class Settings:
     xlsx_max_unpacked_bytes: int
     error_max_items: int
     error_max_chars: int
+    max_graph_store_bytes: int
     max_answer_bytes: int
     query_memory_mb: int
     query_slots_per_client: int

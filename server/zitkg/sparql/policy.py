@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import pyoxigraph as ox
+
+from zitkg.errors import BadRequest, Forbidden
 from zitkg.sparql.execute import QueryRequest
 from zitkg.sparql.structure import Structure, analyse_query
+from zitkg.store import GRAPH_BASE
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,39 @@ def analyse_and_plan(request: QueryRequest, policy: Policy) -> tuple[QueryReques
     """Parse the request's text (QuerySyntaxError if the grammar refuses it), then ``plan`` it."""
     structure = analyse_query(request.sparql, request.base_iri)
     return plan(request, structure, policy), structure
+
+
+def plan_update(text: str, structure: Structure, named_graphs: list[str]) -> str:
+    """An administrator's update as it may run: never on a graph the pipeline manages.
+
+    The graphs under GRAPH_BASE (bundled data, submissions, their private parts, the publication state)
+    change only through their own paths (load, submissions, publication API). An update that names one
+    as a target is refused; one that writes to a graph chosen by a variable cannot be judged and is
+    refused too; ``CLEAR``/``DROP`` ``ALL``/``NAMED`` act on the administrator's own graphs (and the
+    default graph), so that they never unpublish or erase the bundled data.
+    """
+    written = set(structure.written_graphs)
+    if "VARIABLE" in written:
+        raise BadRequest("this update writes to a graph named by a variable, which cannot be checked",
+                         hint="name the target graph in the update (GRAPH <iri>) or use the default graph")
+    managed = sorted(g for g in written if g.startswith(GRAPH_BASE))
+    if managed:
+        raise Forbidden(
+            f"{managed[0]} is managed by zitkg (bundled data, submissions, publication state) and cannot be "
+            "changed by a SPARQL update",
+            hint="write to a graph outside " + GRAPH_BASE + " and publish it with `zitkg publish`; submissions "
+                 "go through /api/submissions",
+            details={"graphs": managed},
+        )
+    bulk = written & {"ALL", "NAMED"}
+    if not bulk:
+        return text
+    if len(structure.operations) != 1:
+        raise BadRequest("send CLEAR/DROP ALL or NAMED as an update of its own",
+                         hint="they act on your own graphs only; combined with other operations they are refused")
+    verb = "CLEAR" if structure.operations[0] == "Clear" else "DROP"
+    own = [g for g in named_graphs if not g.startswith(GRAPH_BASE)]
+    parts = [f"{verb} SILENT GRAPH {ox.NamedNode(g)}" for g in own]
+    if "ALL" in bulk:
+        parts.insert(0, f"{verb} SILENT DEFAULT")
+    return " ;\n".join(parts)

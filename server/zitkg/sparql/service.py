@@ -12,7 +12,7 @@ from zitkg.errors import BadRequest, Forbidden, QuerySyntaxError
 from zitkg.settings import Settings
 from zitkg.sparql.execute import QueryAnswer, QueryRequest, execute
 from zitkg.sparql.guard import is_bounded_lookup, with_using
-from zitkg.sparql.policy import Policy, plan
+from zitkg.sparql.policy import Policy, plan, plan_update
 from zitkg.sparql.structure import Structure, analyse_query, analyse_update, without_guarded_keywords
 from zitkg.store import GraphStore
 
@@ -229,6 +229,9 @@ class SparqlService:
                 raise BadRequest("using-graph-uri / using-named-graph-uri beside USING or WITH in the update",
                                  hint="name the dataset once: in the text or as parameters (SPARQL 1.1 Protocol 2.2.3)")
             sparql = with_using(sparql, using, using_named)
+        sparql = plan_update(sparql, structure, self.store.named_graphs() if structure.written_graphs else [])
+        if not sparql.strip():
+            return  # CLEAR/DROP ALL or NAMED with no graph of the administrator's own: nothing to do
         try:
             self.store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:

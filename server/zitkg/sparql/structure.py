@@ -56,6 +56,8 @@ class Structure:
     from_named_graphs: tuple[str, ...] = ()
     declares_dataset: bool = False  # FROM / FROM NAMED in a query; USING or WITH in an update
     operations: tuple[str, ...] = ()  # an update's operations in order: Modify, InsertData, Clear, ...
+    # Graphs an update writes: IRIs, or DEFAULT, ALL, NAMED, VARIABLE (a GRAPH ?g in a template)
+    written_graphs: tuple[str, ...] = ()
 
     def check_remote_calls(self, allowed_hosts: frozenset[str]) -> None:
         """Refuse any SERVICE or LOAD whose target is not an http(s) IRI of an allow-listed host."""
@@ -120,6 +122,7 @@ def analyse_update(text: str, base_iri: str | None = None) -> Structure:
     calls: list[RemoteCall] = []
     prologue = None
     operations: list[str] = []
+    written: list[str] = []
     dataset = False
     for prologue_tree, operation in zip(dict.get(tree, "prologue") or [], dict.get(tree, "request") or [],
                                           strict=False):
@@ -127,7 +130,9 @@ def analyse_update(text: str, base_iri: str | None = None) -> Structure:
         calls.extend(_remote_calls(operation, prologue))
         operations.append(operation.name)
         dataset = dataset or bool(dict.get(operation, "using")) or dict.get(operation, "withClause") is not None
-    return Structure(form=None, remote_calls=tuple(calls), declares_dataset=dataset, operations=tuple(operations))
+        written.extend(_written(operation, prologue))
+    return Structure(form=None, remote_calls=tuple(calls), declares_dataset=dataset, operations=tuple(operations),
+                     written_graphs=tuple(dict.fromkeys(written)))
 
 
 def warm_up() -> None:
@@ -155,6 +160,44 @@ def _remote_calls(node: Any, prologue: Any) -> Iterator[RemoteCall]:
             yield RemoteCall("SERVICE", _target(prologue, dict.get(comp, "term")))
         elif comp.name == "Load":
             yield RemoteCall("LOAD", _target(prologue, dict.get(comp, "iri")))
+
+
+def _written(operation: Any, prologue: Any) -> Iterator[str]:
+    """The graphs one update operation writes (SPARQL 1.1 Update, section 3)."""
+    name = operation.name
+
+    def graph(term: Any) -> str:
+        if isinstance(term, str) and term in {"ALL", "NAMED", "DEFAULT"}:
+            return term
+        if term is None:
+            return "DEFAULT"
+        if isinstance(term, Variable):
+            return "VARIABLE"
+        return _absolute(prologue, term, "GRAPH")
+
+    def quads(clause: Any, default: str) -> Iterator[str]:
+        if clause is None:
+            return
+        block = dict.get(clause, "quads", clause)
+        if dict.get(block, "triples"):
+            yield default
+        for part in dict.get(block, "quadsNotTriples") or []:
+            yield graph(dict.get(part, "term"))
+
+    if name in {"Clear", "Drop", "Create", "Load"}:
+        yield graph(dict.get(operation, "graphiri"))
+    elif name in {"Add", "Copy", "Move"}:
+        source, target = (graph(g) for g in dict.get(operation, "graph"))
+        yield target
+        if name == "Move":
+            yield source
+    elif name in {"InsertData", "DeleteData", "DeleteWhere"}:
+        yield from quads(operation, "DEFAULT")
+    elif name == "Modify":
+        with_graph = dict.get(operation, "withClause")
+        default = graph(with_graph) if with_graph is not None else "DEFAULT"
+        yield from quads(dict.get(operation, "delete"), default)
+        yield from quads(dict.get(operation, "insert"), default)
 
 
 def _comp_values(node: Any) -> Iterator[CompValue]:

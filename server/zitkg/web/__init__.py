@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ext["accounts"] = Accounts(accounts_path(settings.store))
     ext["submissions"] = Submissions.from_settings(store, settings)
 
-    from zitkg.web import api, assets, errors, ld, publish, sparql, submit, ui
+    from zitkg.web import api, assets, errors, graphs, ld, publish, sparql, submit, ui
     from zitkg.web.fastlane import SparqlFastLane, raise_fastlane_error
     from zitkg.web.headers import SecurityHeaders, security_headers
 
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     def _fastlane_error() -> None:  # an error the fast lane met while answering: shaped here like any other
         raise_fastlane_error(request.environ)
 
-    for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp):
+    for blueprint in (ui.bp, sparql.bp, api.bp, assets.bp, ld.bp, submit.bp, publish.bp, graphs.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = SparqlFastLane(app.wsgi_app, ext["sparql"], settings.max_body_bytes, settings.max_rows,
                                   settings.client_address_header, settings.body_timeout)
