@@ -154,3 +154,30 @@ def test_reading_managed_graphs_in_an_update_is_fine(web) -> None:
               f"WHERE {{ GRAPH <{PROGRAMME}> {{ ?n a <https://w3id.org/sieci-zit/ontology#CooperationNetwork> }} }}")
     assert web.post("/sparql", data={"update": update}, headers=ADMIN).status_code == 204
     assert len(graph_of(web.get("/graph-store", query_string={"graph": MINE}, headers=ADMIN))) == 5
+
+
+def test_a_researcher_loads_own_data_with_the_cli_and_serves_it(tmp_path) -> None:
+    """`zitkg load FILE --graph IRI --publish` then `zitkg query`: own data beside the bundled data."""
+    from click.testing import CliRunner
+
+    from zitkg.cli import main
+
+    data = tmp_path / "mine.ttl"
+    data.write_text('@prefix ex: <http://example.org/> .\nex:a ex:p "własne"@pl .\n', encoding="utf-8")
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    loaded = runner.invoke(main, ["load", str(data), "--graph", MINE, "--publish", "--store", store])
+    assert loaded.exit_code == 0 and "published" in loaded.output
+    refused = runner.invoke(main, ["publish", PROGRAMME, "--store", store])
+    assert refused.exit_code == 2 and "managed" in refused.output
+    answer = runner.invoke(main, ["query", 'ASK { ?s ?p "własne"@pl }', "--store", store])
+    assert answer.output.strip() == "yes"
+    from zitkg.bundle import ensure_loaded
+    from zitkg.store import OxigraphStore
+
+    opened = OxigraphStore(tmp_path / "store")
+    try:
+        assert ensure_loaded(opened) is True  # the bundled data still comes on first start
+        assert PROGRAMME in opened.published_graphs() and MINE in opened.published_graphs()
+    finally:
+        opened.close()

@@ -59,8 +59,9 @@ def load_bundled(store: GraphStore) -> dict[str, int]:
 
 
 def ensure_loaded(store: GraphStore) -> bool:
-    """Load the bundled data into an empty store (first start); returns whether it loaded."""
-    if store.published_graphs():
+    """Load the bundled data into a store that has none of it (first start, or a store that so far holds only
+    graphs an administrator loaded); returns whether it loaded."""
+    if any(graph.startswith(GRAPH_BASE) for graph in store.published_graphs()):
         return False
     load_bundled(store)
     return True

@@ -50,13 +50,24 @@ def main() -> None:
 
 
 @main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--graph", "graph_iri", default=None, help="Graph to load FILE into (replaced whole).")
+@click.option("--publish", is_flag=True, help="Publish the graph at once (else it waits for `zitkg publish`).")
 @_store_option
-def load(store_path: Path | None) -> None:
-    """Load (or re-load) the bundled ontology, vocabularies, programme data and examples."""
+def load(file: Path | None, graph_iri: str | None, publish: bool, store_path: Path | None) -> None:
+    """Load (or re-load) the bundled data; or FILE (any RDF graph format) into --graph IRI.
+
+    A researcher can run the service on data of their own: `zitkg load data.ttl --graph IRI --publish`.
+    """
     from zitkg.backends import open_store
     from zitkg.bundle import load_bundled
 
     settings = _settings(store=store_path)
+    if file is not None:
+        if not graph_iri:
+            _fail(ZitkgError("name the graph to load the file into", hint="--graph https://example.org/my-data"))
+        _load_file(settings, file, graph_iri, publish)
+        return
     try:
         store = open_store(settings, memory_reads=False)
         counts = load_bundled(store)
@@ -67,6 +78,62 @@ def load(store_path: Path | None) -> None:
     for graph, count in counts.items():
         click.echo(f"{count:8d}  {graph}")
     click.echo(f"{store.quad_count():8d}  quads in {settings.sparql_query_url or settings.store}")
+
+
+def _load_file(settings, file: Path, graph_iri: str, publish: bool) -> None:  # noqa: ANN001
+    from zitkg import graphstore
+    from zitkg.backends import open_store
+
+    media = {".ttl": "text/turtle", ".nt": "application/n-triples", ".rdf": "application/rdf+xml",
+             ".owl": "application/rdf+xml", ".xml": "application/rdf+xml", ".jsonld": "application/ld+json",
+             ".n3": "text/n3"}.get(file.suffix.lower())
+    if media is None:
+        _fail(ZitkgError(f"{file.name}: unknown RDF format", hint="use .ttl, .nt, .rdf, .owl, .jsonld or .n3"))
+    try:
+        store = open_store(settings, memory_reads=False)
+        target = graphstore.Target(graph_iri)
+        triples = graphstore.parse_graph(file.read_bytes(), media, graph_iri)
+        graphstore.write(store, target, triples, replace=True)
+        if publish:
+            graphstore.publish(store, [graph_iri])
+    except ZitkgError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(ZitkgError(f"cannot open the store at {settings.store}: {exc}", hint="is a server using it?"))
+    state = "published" if graph_iri in store.published_graphs() else "not published (zitkg publish IRI)"
+    click.echo(f"{len(triples):8d}  triples in <{graph_iri}>, {state}")
+
+
+def _publication(graphs: tuple[str, ...], store_path: Path | None, unpublish: bool) -> None:
+    from zitkg import graphstore
+    from zitkg.backends import open_store
+
+    settings = _settings(store=store_path)
+    try:
+        store = open_store(settings, memory_reads=False)
+        now = graphstore.publish(store, graphs, unpublish=unpublish)
+    except ZitkgError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(ZitkgError(f"cannot open the store at {settings.store}: {exc}", hint="is a server using it?"))
+    for graph in now:
+        click.echo(graph)
+
+
+@main.command()
+@click.argument("graphs", nargs=-1, required=True)
+@_store_option
+def publish(graphs: tuple[str, ...], store_path: Path | None) -> None:
+    """Publish GRAPHS (IRIs of graphs an administrator loaded); prints what is published now."""
+    _publication(graphs, store_path, unpublish=False)
+
+
+@main.command()
+@click.argument("graphs", nargs=-1, required=True)
+@_store_option
+def unpublish(graphs: tuple[str, ...], store_path: Path | None) -> None:
+    """Take GRAPHS out of the public dataset (they stay in the store); prints what is published now."""
+    _publication(graphs, store_path, unpublish=True)
 
 
 @main.command()
