@@ -175,6 +175,9 @@ def test_a_researcher_loads_own_data_with_the_cli_and_serves_it(tmp_path) -> Non
     from zitkg.bundle import ensure_loaded
     from zitkg.store import OxigraphStore
 
+    import gc
+
+    gc.collect()  # the CLI commands run in this process left their stores to the collector
     opened = OxigraphStore(tmp_path / "store")
     try:
         assert ensure_loaded(opened) is True  # the bundled data still comes on first start
