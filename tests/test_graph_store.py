@@ -158,26 +158,26 @@ def test_reading_managed_graphs_in_an_update_is_fine(web) -> None:
 
 def test_a_researcher_loads_own_data_with_the_cli_and_serves_it(tmp_path) -> None:
     """`zitkg load FILE --graph IRI --publish` then `zitkg query`: own data beside the bundled data."""
-    from click.testing import CliRunner
-
-    from zitkg.cli import main
+    import subprocess
+    import sys
 
     data = tmp_path / "mine.ttl"
     data.write_text('@prefix ex: <http://example.org/> .\nex:a ex:p "własne"@pl .\n', encoding="utf-8")
     store = str(tmp_path / "store")
-    runner = CliRunner()
-    loaded = runner.invoke(main, ["load", str(data), "--graph", MINE, "--publish", "--store", store])
-    assert loaded.exit_code == 0 and "published" in loaded.output
-    refused = runner.invoke(main, ["publish", PROGRAMME, "--store", store])
-    assert refused.exit_code == 2 and "managed" in refused.output
-    answer = runner.invoke(main, ["query", 'ASK { ?s ?p "własne"@pl }', "--store", store])
-    assert answer.output.strip() == "yes"
+
+    def zitkg(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "zitkg", *args, "--store", store],
+                              capture_output=True, text=True, timeout=120)
+
+    loaded = zitkg("load", str(data), "--graph", MINE, "--publish")
+    assert loaded.returncode == 0 and "published" in loaded.stdout
+    refused = zitkg("publish", PROGRAMME)
+    assert refused.returncode == 2 and "managed" in refused.stderr + refused.stdout
+    assert zitkg("query", 'ASK { ?s ?p "własne"@pl }').stdout.strip() == "yes"
+
     from zitkg.bundle import ensure_loaded
     from zitkg.store import OxigraphStore
 
-    import gc
-
-    gc.collect()  # the CLI commands run in this process left their stores to the collector
     opened = OxigraphStore(tmp_path / "store")
     try:
         assert ensure_loaded(opened) is True  # the bundled data still comes on first start
