@@ -7,12 +7,14 @@ and ended at the time limit like any query), so it is one pure function of pickl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
 from zitkg.errors import BadRequest, Forbidden
 from zitkg.sparql.execute import QueryRequest
+from zitkg.sparql.guard import mask
 from zitkg.sparql.structure import Structure, analyse_query
 from zitkg.store import GRAPH_BASE
 
@@ -81,15 +83,25 @@ def plan_update(text: str, structure: Structure, named_graphs: list[str]) -> str
                  "go through /api/submissions",
             details={"graphs": managed},
         )
-    bulk = written & {"ALL", "NAMED"}
-    if not bulk:
+    bulk_count = structure.bulk_operations
+    if not bulk_count:
         return text
-    if len(structure.operations) != 1:
-        raise BadRequest("send CLEAR/DROP ALL or NAMED as an update of its own",
-                         hint="they act on your own graphs only; combined with other operations they are refused")
-    verb = "CLEAR" if structure.operations[0] == "Clear" else "DROP"
-    own = [g for g in named_graphs if not g.startswith(GRAPH_BASE)]
-    parts = [f"{verb} SILENT GRAPH {ox.NamedNode(g)}" for g in own]
-    if "ALL" in bulk:
-        parts.insert(0, f"{verb} SILENT DEFAULT")
-    return " ;\n".join(parts)
+    own = [ox.NamedNode(g) for g in named_graphs if not g.startswith(GRAPH_BASE)]
+    masked = mask(text)
+    spans = list(_BULK.finditer(masked))
+    if len(spans) != bulk_count:  # the text and its parse disagree: do not guess
+        raise BadRequest("CLEAR/DROP ALL or NAMED in this spelling cannot be scoped to your graphs",
+                         hint="send it as a separate update, e.g. CLEAR ALL")
+    for match in reversed(spans):
+        verb, scope = match.group(1).upper(), match.group(3).upper()
+        parts = [f"{verb} SILENT GRAPH {g}" for g in own]
+        if scope == "ALL":
+            parts.insert(0, f"{verb} SILENT DEFAULT")
+        replacement = " ;\n".join(parts) or f"{verb} SILENT GRAPH <urn:zitkg:nothing>"
+        text = text[: match.start()] + replacement + text[match.end():]
+    return text
+
+
+# CLEAR/DROP [SILENT] ALL|NAMED in the masked text (strings, IRIs and comments blanked): checked against the
+# parse tree's count of such operations before anything is replaced.
+_BULK = re.compile(r"(?<![\w:?$])(CLEAR|DROP)\s+(SILENT\s+)?(ALL|NAMED)(?![\w:])", re.IGNORECASE)

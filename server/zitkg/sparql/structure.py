@@ -58,6 +58,7 @@ class Structure:
     operations: tuple[str, ...] = ()  # an update's operations in order: Modify, InsertData, Clear, ...
     # Graphs an update writes: IRIs, or DEFAULT, ALL, NAMED, VARIABLE (a GRAPH ?g in a template)
     written_graphs: tuple[str, ...] = ()
+    bulk_operations: int = 0  # CLEAR/DROP of ALL or NAMED
 
     def check_remote_calls(self, allowed_hosts: frozenset[str]) -> None:
         """Refuse any SERVICE or LOAD whose target is not an http(s) IRI of an allow-listed host."""
@@ -123,6 +124,7 @@ def analyse_update(text: str, base_iri: str | None = None) -> Structure:
     prologue = None
     operations: list[str] = []
     written: list[str] = []
+    bulk = 0
     dataset = False
     for prologue_tree, operation in zip(dict.get(tree, "prologue") or [], dict.get(tree, "request") or [],
                                           strict=False):
@@ -131,8 +133,10 @@ def analyse_update(text: str, base_iri: str | None = None) -> Structure:
         operations.append(operation.name)
         dataset = dataset or bool(dict.get(operation, "using")) or dict.get(operation, "withClause") is not None
         written.extend(_written(operation, prologue))
+        target = dict.get(operation, "graphiri")
+        bulk += operation.name in {"Clear", "Drop"} and isinstance(target, str) and target in {"ALL", "NAMED"}
     return Structure(form=None, remote_calls=tuple(calls), declares_dataset=dataset, operations=tuple(operations),
-                     written_graphs=tuple(dict.fromkeys(written)))
+                     written_graphs=tuple(dict.fromkeys(written)), bulk_operations=bulk)
 
 
 def warm_up() -> None:
