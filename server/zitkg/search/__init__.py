@@ -28,7 +28,8 @@ log = logging.getLogger("zitkg.search")
 
 MAX_TEXT = 500  # characters of a search text
 MAX_WORDS = 12
-MIN_PREFIX = 2  # the last word is a prefix from this length on
+MIN_PREFIX = 2
+RERANK = 300  # rows ranked by names, proximity and bm25; the rest by kind, names and bm25  # the last word is a prefix from this length on
 
 # The main kinds people look for first; budget lines, indicator values and memberships last.
 MAIN_KINDS = {"GoodPractice", "Pilot", "Expert", "CooperationNetwork", "RegisteredAssociation", "MunicipalUnion",
@@ -191,8 +192,8 @@ class SearchService:
         query = self.parse(text, parameter)
         if not query.groups:
             return Found(query)
-        rows = self.file.match(query.expression)
-        hits = [self._hit(query, row) for row in rows]
+        rows = self.file.match(query.expression)  # ordered by kind, then bm25
+        hits = [self._hit(query, row, fine=n < RERANK) for n, row in enumerate(rows)]
         hits.sort(key=lambda h: (h.tier, -h.label_words, h.span, h.score))
         found = Found(query, hits)
         if not hits:
@@ -200,18 +201,22 @@ class SearchService:
         found.seconds = time.perf_counter() - started
         return found
 
-    def _hit(self, query: Query, row: tuple) -> Hit:
+    def _hit(self, query: Query, row: tuple, fine: bool = True) -> Hit:
+        """A row as a hit: where the words matched and, for the first rows (``fine``), how close together."""
         iri, tier_, score, example, label, alt, description = row
         fields = {"label": label, "alt": alt, "description": description}
-        label_words = sum(1 for g in query.groups if any(g.hits(s, ls) for s, ls in morph.token_stream(label)))
-        in_alt = sum(1 for g in query.groups if any(g.hits(s, ls) for s, ls in morph.token_stream(alt)))
-        where = "label" if label_words else ("alt" if in_alt else "description")
-        text = fields[where]
-        matched = next((line for line in text.split("\n")
-                        if any(g.hits(s, ls) for g in query.groups for s, ls in morph.token_stream(line))),
-                       text.split("\n")[0])
-        return Hit(iri, tier_, score, bool(example), where, matched, max(label_words, in_alt),
-                   _span(query.groups, [label, alt, description]))
+        lines = {k: [(line, morph.token_stream(line)) for line in v.split("\n")] for k, v in fields.items()}
+
+        def groups_in(field: str) -> int:
+            return sum(1 for g in query.groups if any(g.hits(s, ls) for _l, st in lines[field] for s, ls in st))
+
+        label_words = groups_in("label")
+        alt_words = groups_in("alt") if fine or not label_words else 0
+        where = "label" if label_words else ("alt" if alt_words else "description")
+        matched = next((line for line, st in lines[where] if any(g.hits(s, ls) for g in query.groups for s, ls in st)),
+                       fields[where].split("\n")[0])
+        span = _span(query.groups, [st for f in lines.values() for _l, st in f]) if fine else 1000
+        return Hit(iri, tier_, score, bool(example), where, matched, max(label_words, alt_words), span)
 
     def suggest(self, query: Query) -> list[str]:
         """The nearest words of the index for the query's unknown words ("czy chodziło o…")."""
@@ -222,7 +227,15 @@ class SearchService:
             options.append([word] if word in known else (self.file.nearest(word) or [word]))
         if all(len(o) == 1 and o[0] in words for o in options):
             return []
-        return [" ".join(choice) for choice in _combinations(options)][:3]
+        out = []
+        for choice in _combinations(options):  # only suggestions that find something
+            text = " ".join(choice)
+            groups = self.parse(text + " ").groups  # a trailing space: whole words, no prefix
+            if groups and self.file.match(Query(text, groups).expression, limit=1):
+                out.append(text)
+            if len(out) == 3:
+                break
+        return out
 
 
 def _combinations(options: list[list[str]]) -> list[list[str]]:
@@ -232,11 +245,11 @@ def _combinations(options: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _span(groups: Sequence[Group], texts: Sequence[str]) -> int:
+def _span(groups: Sequence[Group], texts: Sequence[Any]) -> int:
     """Fewest consecutive words of one text holding a word of every group (1000 when no text holds all)."""
     best = 1000
     for text in texts:
-        stream = morph.token_stream(text)
+        stream = morph.token_stream(text) if isinstance(text, str) else text
         positions = [[i for i, (s, ls) in enumerate(stream) if g.hits(s, ls)] for g in groups]
         if not all(positions):
             continue

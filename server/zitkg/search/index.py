@@ -72,6 +72,14 @@ CREATE TABLE vocab(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
+def _count(counts: dict[str, int], texts: Iterable[str], step: int) -> None:
+    """Add ``step`` per folded word of the texts to ``counts`` (the vocabulary of suggestions)."""
+    for text in texts:
+        for surface, _lemmas in morph.token_stream(text):
+            if not surface.isdigit():
+                counts[surface] = counts.get(surface, 0) + step
+
+
 class IndexFile:
     """The index file (or an in-memory index when the store has no folder)."""
 
@@ -176,13 +184,15 @@ class IndexFile:
     def _write(self, conn: sqlite3.Connection, documents: Sequence[Document], gone: Sequence[str]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            counts: dict[str, int] = {}
+            raw: set[str] = set()
             for iri in gone:
                 row = conn.execute("SELECT id, label, alt, description FROM docs WHERE iri = ?", (iri,)).fetchone()
                 if row is None:
                     continue
                 conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
                 conn.execute("DELETE FROM docs WHERE id = ?", (row[0],))
-                self._count(conn, row[1:], -1)
+                _count(counts, row[1:], -1)
             for doc in documents:
                 texts = ("\n".join(doc.labels), "\n".join(doc.alt_labels), "\n".join(doc.descriptions))
                 cursor = conn.execute(
@@ -191,39 +201,24 @@ class IndexFile:
                 conn.execute("INSERT INTO fts(rowid, label, alt, description) VALUES(?,?,?,?)",
                              (cursor.lastrowid, _stream(doc.labels), _stream(doc.alt_labels),
                               _stream(doc.descriptions)))
-                self._count(conn, texts, 1)
-                self._add_forms(conn, texts)
+                _count(counts, texts, 1)
+                for text in texts:
+                    raw.update(lemma for word in morph.words(text) if not word.isdigit()
+                               for lemma in morph.raw_lemmas(word))
+            conn.executemany("INSERT INTO vocab VALUES(?, ?) ON CONFLICT(word) DO UPDATE SET n = n + excluded.n",
+                             counts.items())
             conn.execute("DELETE FROM vocab WHERE n <= 0")
+            self._add_forms(conn, raw)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
     @staticmethod
-    def _count(conn: sqlite3.Connection, texts: Iterable[str], step: int) -> None:
-        seen: dict[str, int] = {}
-        for text in texts:
-            for word in morph.words(text):
-                folded = morph.fold(word)
-                if morph.TOKEN.fullmatch(folded) and not folded.isdigit():
-                    seen[folded] = seen.get(folded, 0) + step
-        conn.executemany("INSERT INTO vocab VALUES(?, ?) ON CONFLICT(word) DO UPDATE SET n = n + excluded.n",
-                         seen.items())
-
-    @staticmethod
-    def _add_forms(conn: sqlite3.Connection, texts: Iterable[str]) -> None:
+    def _add_forms(conn: sqlite3.Connection, raw: set[str]) -> None:
         """Every form of every new lemma, folded, points to the folded lemma (no-diacritics input)."""
-        raw: set[str] = set()
-        for text in texts:
-            for word in morph.words(text):
-                if not word.isdigit():
-                    raw |= morph.raw_lemmas(word)
-        known = set()
-        if raw:
-            marks = ",".join("?" * len(raw))
-            known = {r[0] for r in conn.execute(f"SELECT lemma FROM generated WHERE lemma IN ({marks})",  # noqa: S608
-                                                tuple(raw))}
-        for lemma in raw - known:
+        known = {r[0] for r in conn.execute("SELECT lemma FROM generated")} if raw else set()
+        for lemma in sorted(raw - known):
             folded = morph.fold(lemma)
             if not morph.TOKEN.fullmatch(folded):
                 continue

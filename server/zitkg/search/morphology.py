@@ -24,6 +24,7 @@ _lock = threading.Lock()
 _morfeusz = None
 
 
+@lru_cache(maxsize=500_000)
 def fold(text: str) -> str:
     """Lower case without diacritics ("Łódź" and "LODZ" fold to "lodz")."""
     text = text.replace("ł", "l").replace("Ł", "L")
@@ -86,17 +87,19 @@ def forms(lemma_as_written: str) -> frozenset[str]:
     return frozenset(f for f in (fold(g[0]) for g in generated) if TOKEN.fullmatch(f))
 
 
-def raw_lemmas(word: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def raw_lemmas(word: str) -> frozenset[str]:
     """Lemmas as Morfeusz writes them (with Polish letters), for the generator."""
     analyser = _analyser()
     with _lock:
         readings = analyser.analyse(word.lower())
-    return {lemma.split(":", 1)[0] for _s, _e, (_f, lemma, *_r) in readings}
+    return frozenset(lemma.split(":", 1)[0] for _s, _e, (_f, lemma, *_r) in readings)
 
 
-def token_stream(text: str) -> list[tuple[str, frozenset[str]]]:
+@lru_cache(maxsize=50_000)
+def token_stream(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """(folded surface form, folded lemmas) per word of a text."""
-    return [(fold(w), lemmas(w)) for w in words(text)]
+    return tuple((fold(w), lemmas(w)) for w in words(text))
 
 
 def expand_folded(table: dict[str, set[str]], word: str) -> set[str]:
