@@ -101,7 +101,8 @@ def test_interactive_page_assets_are_served_locally(api):
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(loaded_app):
     """Every operation of the OpenAPI description, fed generated values: no 5xx, no answer off the schema."""
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", loaded_app)
+    # The Graph Store's "exactly one of ?graph and ?default" is beyond what OpenAPI can say: tests/test_graph_store.py
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", loaded_app).exclude(path_regex="^/graph-store")
     checked = 0
     for result in schema.get_all_operations():
         operation = result.ok()

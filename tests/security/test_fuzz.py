@@ -67,7 +67,8 @@ def no_server_error_but_a_time_limit(ctx, response, case) -> None:  # noqa: ANN0
 def test_api_answers_as_described(target, mode):
     """Every operation, with values the description allows (positive) and values it does not (negative):
     no 5xx, every answer documented and of the documented shape, invalid values refused with a 4xx."""
-    schema = schemathesis.openapi.from_url(target.url + "/api/openapi.json")
+    # The Graph Store's "exactly one of ?graph and ?default" is beyond what OpenAPI can say: tests/test_graph_store.py
+    schema = schemathesis.openapi.from_url(target.url + "/api/openapi.json").exclude(path_regex="^/graph-store")
 
     @settings(max_examples=300, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -48,6 +48,8 @@ def _target(path: str | None) -> Target:
         if graph or default:
             raise BadRequest("a graph named by the URL takes no graph or default parameter")
         return Target(request.base_url)
+    if not graph and not default and request.method in {"GET", "HEAD"}:
+        return Target(None)  # the store itself: its default graph (for everyone, the union of published graphs)
     if len(graph) + int(default) != 1:
         raise BadRequest("name exactly one graph: ?graph=IRI or ?default",
                          hint="SPARQL 1.1 Graph Store HTTP Protocol, section 4")
@@ -72,6 +74,8 @@ def _body(target: Target) -> list:
 @bp.route(PATH + "/<path:path>", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
 def graph_store(path: str | None) -> Response:
     store = _ext()["store"]
+    if request.method not in {"GET", "HEAD"}:
+        _require_admin()  # before anything about the request is judged: a stranger learns nothing more
     if request.method == "POST" and path is None and not request.args:
         return _create_graph(store)
     target = _target(path)

@@ -126,6 +126,47 @@ def _search_path() -> dict[str, Any]:
     }
 
 
+def _graph_store_paths() -> dict[str, Any]:
+    """The Graph Store Protocol (/graph-store) and the publication API: whole graphs in and out."""
+    graph = {"name": "graph", "in": "query", "required": False, "schema": {"type": "string", "format": "iri"},
+             "description": "IRI of the graph (indirect identification); or send `default` for the default graph"}
+    default = {"name": "default", "in": "query", "required": False, "allowEmptyValue": True,
+               "schema": {"type": "string"}, "description": "the default graph (the union of the published graphs)"}
+    rdf = {media: {"schema": {"type": "string"}} for media in
+           ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")}
+    errors = {code: _ERROR_RESPONSE for code in ("400", "403", "404", "406", "408", "413", "415")}
+    admin = "Administrator only (`Authorization: Bearer <ZITKG_ADMIN_TOKEN>`). "
+    return {
+        "/graph-store": {
+            "get": {"operationId": "graph-store-get", "summary": "A published graph (SPARQL 1.1 Graph Store Protocol)",
+                    "parameters": [graph, default],
+                    "responses": {"200": {"description": "The graph", "content": rdf}, **errors}},
+            "put": {"operationId": "graph-store-put", "summary": admin + "Replace a graph with the body, whole or not",
+                    "parameters": [graph, default], "requestBody": {"content": rdf},
+                    "responses": {"201": {"description": "Created"}, "204": {"description": "Replaced"}, **errors}},
+            "post": {"operationId": "graph-store-post", "summary": admin + "Merge the body into a graph, or create "
+                     "a graph (no parameter: Location names it)", "parameters": [graph, default],
+                     "requestBody": {"content": rdf},
+                     "responses": {"201": {"description": "Created"}, "204": {"description": "Merged"}, **errors}},
+            "delete": {"operationId": "graph-store-delete", "summary": admin + "Drop a graph",
+                       "parameters": [graph, default],
+                       "responses": {"204": {"description": "Dropped"}, **errors}},
+        },
+        "/api/publication": {
+            "get": {"operationId": "publication-list", "summary": "The published graphs",
+                    "responses": {"200": {"description": "IRIs", "content": {"application/json": {
+                        "schema": {"type": "object", "properties": {"published": {
+                            "type": "array", "items": {"type": "string"}}}}}}}, **errors}},
+            "post": {"operationId": "publication-publish", "summary": admin + "Publish graphs (?graph=, repeatable)",
+                     "parameters": [{**graph, "required": True}],
+                     "responses": {"200": {"description": "Published now"}, **errors}},
+            "delete": {"operationId": "publication-unpublish", "summary": admin + "Unpublish graphs",
+                       "parameters": [{**graph, "required": True}],
+                       "responses": {"200": {"description": "Published now"}, **errors}},
+        },
+    }
+
+
 def build_openapi(
     registry: Registry, server_url: str, allowed: Callable[[Parameter], list[str]] = lambda p: []
 ) -> dict[str, Any]:
@@ -159,6 +200,7 @@ def build_openapi(
         }
         paths[f"/api/queries/{query.id}/results"] = _results_path(query, allowed)
     paths["/api/search"] = _search_path()
+    paths.update(_graph_store_paths())
     query_schema = {
         "type": "object",
         "required": ["id", "title", "description", "parameters", "results"],
