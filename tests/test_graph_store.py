@@ -187,3 +187,31 @@ def test_a_researcher_loads_own_data_with_the_cli_and_serves_it(tmp_path) -> Non
         assert PROGRAMME in opened.published_graphs() and MINE in opened.published_graphs()
     finally:
         opened.close()
+
+
+@pytest.mark.remote
+def test_on_a_remote_store_clear_all_is_refused_and_managed_graphs_are_kept(tmp_path) -> None:
+    """A remote store holds graphs of its own (Virtuoso's system graphs), so 'the administrator's graphs'
+    cannot be told from them: CLEAR/DROP ALL and NAMED are refused there, named graphs still work."""
+    import requests
+
+    from conftest import start_server, stop_server
+    from remote_servers import start_oxigraph_server
+
+    (tmp_path / "ox").mkdir()
+    with start_oxigraph_server(tmp_path / "ox") as remote:
+        server = start_server(tmp_path, admin_token=TOKEN, **remote)
+        try:
+            for update in ("CLEAR ALL", "DROP NAMED"):
+                reply = requests.post(server.sparql, data={"update": update}, headers=ADMIN, timeout=30)
+                assert reply.status_code == 400 and "remote" in reply.json()["message"]
+            mine = requests.put(server.url + "/graph-store", params={"graph": MINE}, data=TURTLE, timeout=30,
+                                headers={"Content-Type": "text/turtle", **ADMIN})
+            assert mine.status_code == 201
+            cleared = requests.post(server.sparql, data={"update": f"CLEAR GRAPH <{MINE}>"}, headers=ADMIN,
+                                    timeout=30)
+            assert cleared.status_code == 204
+            programme = requests.get(server.url + "/graph-store", params={"graph": PROGRAMME}, timeout=30)
+            assert programme.status_code == 200 and len(programme.content) > 1000
+        finally:
+            stop_server(server)

@@ -61,7 +61,7 @@ def analyse_and_plan(request: QueryRequest, policy: Policy) -> tuple[QueryReques
     return plan(request, structure, policy), structure
 
 
-def plan_update(text: str, structure: Structure, named_graphs: list[str]) -> str:
+def plan_update(text: str, structure: Structure, named_graphs: list[str], *, bulk_allowed: bool = True) -> str:
     """An administrator's update as it may run: never on a graph the pipeline manages.
 
     The graphs under GRAPH_BASE (bundled data, submissions, their private parts, the publication state)
@@ -86,6 +86,9 @@ def plan_update(text: str, structure: Structure, named_graphs: list[str]) -> str
     bulk_count = structure.bulk_operations
     if not bulk_count:
         return text
+    if not bulk_allowed:  # a remote store holds graphs of its own (Virtuoso's system graphs): never guess
+        raise BadRequest("CLEAR/DROP ALL or NAMED is not available on a remote store",
+                         hint="name the graphs to clear (CLEAR GRAPH <iri>), or use the store's own tools")
     own = [ox.NamedNode(g) for g in named_graphs if not g.startswith(GRAPH_BASE)]
     masked = mask(text)
     spans = list(_BULK.finditer(masked))

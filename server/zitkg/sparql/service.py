@@ -229,7 +229,8 @@ class SparqlService:
                 raise BadRequest("using-graph-uri / using-named-graph-uri beside USING or WITH in the update",
                                  hint="name the dataset once: in the text or as parameters (SPARQL 1.1 Protocol 2.2.3)")
             sparql = with_using(sparql, using, using_named)
-        sparql = plan_update(sparql, structure, self.store.named_graphs() if structure.written_graphs else [])
+        sparql = plan_update(sparql, structure, self.store.named_graphs() if structure.bulk_operations else [],
+                             bulk_allowed=self.store.sole_writer)
         if not sparql.strip():
             return  # CLEAR/DROP ALL or NAMED with no graph of the administrator's own: nothing to do
         try:
