@@ -10,14 +10,16 @@ data, submissions, publication state) and are never written here. What is public
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
 from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
 from zitkg.privacy import PRIVATE_GRAPH_SUFFIX
-from zitkg.store import GRAPH_BASE, INSERT_CHUNK, GraphStore, skolemise
+from zitkg.store import GRAPH_BASE, INSERT_CHUNK, SKOLEM_BASE, GraphStore, skolemise
 
 DEFAULT = None  # the store's default graph
 RDF_MEDIA = {
@@ -29,6 +31,16 @@ RDF_MEDIA = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "application/ld+json": ox.RdfFormat.JSON_LD,
 }
+
+
+EXTENSIONS = {".ttl": "text/turtle", ".n3": "text/n3", ".nt": "application/n-triples", ".rdf": "application/rdf+xml",
+              ".owl": "application/rdf+xml", ".xml": "application/rdf+xml", ".jsonld": "application/ld+json"}
+
+
+def media_for_name(name: str) -> str:
+    """The RDF media type a file name suggests ('' if none)."""
+    dot = name.rfind(".")
+    return EXTENSIONS.get(name[dot:].lower(), "") if dot >= 0 else ""
 
 
 @dataclass(frozen=True)
@@ -70,8 +82,22 @@ def exists(store: GraphStore, target: Target) -> bool:
     return target.iri in store.named_graphs()
 
 
+def _unskolemised(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """Blank nodes again where the store keeps skolem IRIs (RDF 1.1, 3.5): a graph comes back as it was put."""
+    def term(value: Any) -> Any:
+        if isinstance(value, ox.NamedNode) and value.value.startswith(SKOLEM_BASE):
+            return ox.BlankNode("b" + hashlib.sha1(value.value.encode()).hexdigest()[:16])  # noqa: S324 - a label
+        return value
+
+    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]
+
+
 def read(store: GraphStore, target: Target, *, admin: bool) -> list[ox.Triple]:
     """The triples of the graph; 404 for a graph that is not there (or, to the public, not published)."""
+    return _unskolemised(_read(store, target, admin=admin))
+
+
+def _read(store: GraphStore, target: Target, *, admin: bool) -> list[ox.Triple]:
     published = set(store.published_graphs())
     if target.iri is None:
         if admin:

@@ -183,6 +183,10 @@ class OxigraphStore:
             if graph in published:
                 self._memory.bulk_extend(self._disk.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
+    def admin_store(self) -> ox.Store:
+        """The whole record (every graph, published or not), for the administrator's queries."""
+        return self._disk
+
     def read_store(self) -> ox.Store:
         """The store public queries run on."""
         return self._memory if self._memory is not None else self._disk

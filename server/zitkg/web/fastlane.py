@@ -59,8 +59,8 @@ class SparqlFastLane:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """WSGI: the lane in front of Flask's WSGI app."""
-        if environ.get("PATH_INFO") != "/sparql":
-            return self.app(environ, start_response)
+        if environ.get("PATH_INFO") != "/sparql" or "HTTP_AUTHORIZATION" in environ:
+            return self.app(environ, start_response)  # other routes, and the administrator's own view
         body = None
         method, content_type = environ.get("REQUEST_METHOD", ""), environ.get("CONTENT_TYPE", "")
         if method == "POST" and self._body_wanted(environ.get("CONTENT_LENGTH"), content_type):

@@ -62,12 +62,23 @@ def _target(path: str | None) -> Target:
 
 
 def _body(target: Target) -> list:
+    """The triples of the body: one RDF document, or several as multipart/form-data parts (GSP 5.5)."""
     settings = _ext()["settings"]
     body = bodies.read_body(request.environ, settings.max_graph_store_bytes, settings.body_timeout)
-    media = request.mimetype
+    base = target.iri or request.base_url
+    if request.mimetype == "multipart/form-data":
+        triples = []
+        for part in request.files.values():
+            media = part.mimetype or graphstore.media_for_name(part.filename or "")
+            triples += _parsed(part.read(), media, base, settings)
+        return triples
+    return _parsed(body, request.mimetype, base, settings)
+
+
+def _parsed(body: bytes, media: str, base: str, settings) -> list:  # noqa: ANN001
     if media in {"text/turtle", "application/x-turtle", "text/n3", "application/ld+json"}:
         check_depth(body, "json" if "json" in media else "turtle", settings.max_rdf_depth)
-    return graphstore.parse_graph(body, media, target.iri or request.base_url)
+    return graphstore.parse_graph(body, media, base)
 
 
 @bp.route(PATH, methods=["GET", "HEAD", "PUT", "POST", "DELETE"], defaults={"path": None})

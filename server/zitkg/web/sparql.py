@@ -74,6 +74,8 @@ def choose_format(offered: tuple[Format, ...], wanted: list[str] | tuple[str, ..
         return named
     by_key = {f.key: f for f in offered}
     by_media = {f.media_type: f for f in offered}
+    # Media-type parameters (charset=utf-8, profile=...) must not keep a range from matching its type
+    accept = MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in accept])
     if not accept:
         return offered[0]
     candidates = [f.media_type for f in offered] + [
@@ -112,6 +114,17 @@ def _bearer_token() -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+def _utf8_body() -> str:
+    """A direct POST body: UTF-8, as the Protocol requires (2.1.3, 2.2.2); another charset is 415, bad bytes 400."""
+    charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+    if charset not in {"utf-8", "utf8"}:
+        raise UnsupportedMediaType(f"SPARQL bodies are UTF-8; this one says charset={charset[:40]}")
+    try:
+        return bodies.request_body().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {exc.start})") from None
+
+
 def _single(params: MultiDict[str, str], name: str) -> str | None:
     """The one value of ``name``; a repeated operation is ambiguous (SPARQL 1.1 Protocol 2.1.2, 2.2.2): 400."""
     values = params.getlist(name)
@@ -139,9 +152,9 @@ def _read_operation() -> tuple[str | None, str | None]:
             raise BadRequest("the form has neither a 'query' nor an 'update' field")
         return query, update
     if mimetype == "application/sparql-query":
-        return bodies.request_text(), None
+        return _utf8_body(), None
     if mimetype == "application/sparql-update":
-        return None, bodies.request_text()
+        return None, _utf8_body()
     raise UnsupportedMediaType(
         f"POST body of type {mimetype or '(none)'} is not a SPARQL operation",
         hint="use application/sparql-query, application/sparql-update or application/x-www-form-urlencoded",
@@ -177,6 +190,7 @@ def endpoint() -> Response:
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
         base_iri=request.base_url,
+        admin=_service().is_admin(_bearer_token()),
     )
     if answer.format_key != chosen.key:
         # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
@@ -209,6 +223,7 @@ def _answer_again(query: str, answer) -> Response:
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
         base_iri=request.base_url,
+        admin=_service().is_admin(_bearer_token()),
     )
     return _response(again.body or b"", chosen, again.truncated)
 
