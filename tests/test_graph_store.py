@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import rdflib
+from rdflib import URIRef
 from rdflib.compare import isomorphic
 
 from zitkg.settings import load_settings
@@ -215,3 +216,33 @@ def test_on_a_remote_store_clear_all_is_refused_and_managed_graphs_are_kept(tmp_
             assert programme.status_code == 200 and len(programme.content) > 1000
         finally:
             stop_server(server)
+
+
+def test_common_clients_write_and_read_graphs(tmp_path) -> None:
+    """curl -T (Graph Store PUT) and rdflib's SPARQLUpdateStore (HTTP Basic with the token as password)."""
+    import shutil
+    import subprocess
+
+    import requests
+    from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+    from conftest import start_server, stop_server
+
+    server = start_server(tmp_path, admin_token=TOKEN)
+    try:
+        data = tmp_path / "data.ttl"
+        data.write_bytes(TURTLE)
+        if shutil.which("curl"):
+            put = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(data),
+                                  "-H", "Content-Type: text/turtle", "-H", f"Authorization: Bearer {TOKEN}",
+                                  f"{server.url}/graph-store?graph={MINE}"], capture_output=True, text=True)
+            assert put.stdout == "201"
+        store = SPARQLUpdateStore(server.sparql, server.sparql, auth=("admin", TOKEN), returnFormat="json")
+        graph = rdflib.Graph(store, identifier=URIRef("http://example.org/graphs/rdflib"))
+        graph.add((URIRef("http://example.org/z"), URIRef("http://example.org/p"), rdflib.Literal("z")))
+        seen = requests.get(server.url + "/graph-store", params={"graph": "http://example.org/graphs/rdflib"},
+                            headers=ADMIN, timeout=30)
+        assert seen.status_code == 200 and b"example.org/z" in seen.content
+        assert len(list(graph.triples((None, None, None)))) == 1  # reads back through the admin's view
+    finally:
+        stop_server(server)

@@ -7,7 +7,6 @@ graphs; PUT, POST and DELETE with the administrator's token. The rules are in zi
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 import pyoxigraph as ox
@@ -19,7 +18,7 @@ from zitkg.graphstore import Target
 from zitkg.rdf_limits import check_depth
 from zitkg.sparql import results
 from zitkg.web import bodies
-from zitkg.web.sparql import negotiate
+from zitkg.web.sparql import bearer_token, negotiate
 
 bp = Blueprint("graphs", __name__)
 PATH = "/graph-store"
@@ -30,10 +29,7 @@ def _ext() -> dict:
 
 
 def _is_admin() -> bool:
-    expected = _ext()["settings"].admin_token
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return bool(expected and token and hmac.compare_digest(token.encode(), expected.encode()))
+    return _ext()["sparql"].is_admin(bearer_token())
 
 
 def _require_admin() -> None:

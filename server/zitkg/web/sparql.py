@@ -109,9 +109,14 @@ def _graph_uris(name: str) -> list[str]:
     return request.args.getlist(name) + _form().getlist(name)
 
 
-def _bearer_token() -> str | None:
+def bearer_token() -> str | None:
+    """The administrator's token: `Authorization: Bearer <token>`, or HTTP Basic with the token as password
+    (for clients that speak only Basic, as rdflib's SPARQLUpdateStore and Jena's s-put do)."""
     header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.lower().startswith("bearer ") else None
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    basic = request.authorization
+    return basic.password if basic is not None and basic.type == "basic" and basic.password else None
 
 
 def _utf8_body() -> str:
@@ -167,7 +172,7 @@ def endpoint() -> Response:
         return _no_content()
     query, update = _read_operation()
     if update is not None:
-        _service().update(update, _bearer_token(), base_iri=request.base_url,
+        _service().update(update, bearer_token(), base_iri=request.base_url,
                           using=_graph_uris("using-graph-uri"), using_named=_graph_uris("using-named-graph-uri"))
         return _no_content()
     if query is None:
@@ -190,7 +195,7 @@ def endpoint() -> Response:
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
         base_iri=request.base_url,
-        admin=_service().is_admin(_bearer_token()),
+        admin=_service().is_admin(bearer_token()),
     )
     if answer.format_key != chosen.key:
         # The lexical guess of the form was wrong (rare: unusual syntax); answer in the default of the real form.
@@ -223,7 +228,7 @@ def _answer_again(query: str, answer) -> Response:
         timeout=_timeout_param(),
         client=client_address(request.environ, current_app.extensions["zitkg"]["settings"].client_address_header),
         base_iri=request.base_url,
-        admin=_service().is_admin(_bearer_token()),
+        admin=_service().is_admin(bearer_token()),
     )
     return _response(again.body or b"", chosen, again.truncated)
 
