@@ -63,7 +63,8 @@ def build(folder: Path) -> dict:
     from zitkg.store import OxigraphStore
 
     store = OxigraphStore(folder)
-    service = SparqlService(store, load_settings(environ={}, overrides={"store": folder, "query_workers": 1}))
+    service = SparqlService(store, load_settings(environ={}, overrides={"store": folder, "query_workers": 1,
+                                                                          "query_timeout": 600}))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     searcher = SearchService.for_service(service)
@@ -114,7 +115,7 @@ def timed_get(url: str, params: dict | None, n: int, timeout: float = 60, make=N
 def serve(folder: Path, n: int, scan_n: int, log: Path) -> dict:
     from common import start_zitkg
 
-    server = start_zitkg(folder, log, {"ZITKG_QUERY_TIMEOUT": "60", "ZITKG_QUERY_WORKERS": "1"})
+    server = start_zitkg(folder, log, {"ZITKG_QUERY_TIMEOUT": "600", "ZITKG_QUERY_WORKERS": "1"})
     base = f"http://127.0.0.1:{server.port}"
     try:
         t = time.perf_counter()
@@ -144,7 +145,8 @@ def publish_cost(folder: Path) -> dict:
     from zitkg.store import OxigraphStore
 
     store = OxigraphStore(folder)
-    service = SparqlService(store, load_settings(environ={}, overrides={"store": folder, "query_workers": 1}))
+    service = SparqlService(store, load_settings(environ={}, overrides={"store": folder, "query_workers": 1,
+                                                                          "query_timeout": 600}))
     searcher = SearchService.for_service(service)
     t = time.perf_counter()
     searcher.find("rower")
@@ -188,7 +190,9 @@ def main() -> int:
 
             def step(name: str) -> dict:
                 done = subprocess.run([sys.executable, __file__, "--step", name, "--folder", str(folder)],
-                                      capture_output=True, text=True, check=True, cwd=ROOT)
+                                      capture_output=True, text=True, check=False, cwd=ROOT)
+                if done.returncode:
+                    raise RuntimeError(f"step {name} failed: {done.stderr[-3000:]}")
                 return json.loads(done.stdout.strip().splitlines()[-1])
 
             row["build"] = step("build")

@@ -352,13 +352,23 @@ def search(index: Index, text: str, selected: Mapping[str, Sequence[str]], lang:
     matched = [i for i in pool if _matches(i, needle, selected)]
     if needle:  # names before descriptions
         matched.sort(key=lambda i: (needle not in fold(index.labels.get(i.iri, lang)), fold(index.label(i.iri, lang))))
+    # One pass: an item counts in every facet when it passes all chosen facets, and only in facet f when
+    # f is the one chosen facet it fails (Datasette's counts: each facet over the *other* facets).
+    per_facet: dict[str, dict[str, int]] = {facet: defaultdict(int) for facet in FACETS}
+    chosen_sets = {f: set(v) for f, v in selected.items()}
+    for item in pool:
+        if needle and needle not in item.haystack:
+            continue
+        failed = [f for f, values in chosen_sets.items() if not item.facets.get(f, set()) & values]
+        if len(failed) > 1:
+            continue
+        for facet in failed or FACETS:
+            bucket = per_facet[facet]
+            for v in item.facets.get(facet, ()):
+                bucket[v] += 1
     facets: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
-        counts: dict[str, int] = defaultdict(int)
-        for item in pool:
-            if _matches(item, needle, selected, skip=facet):
-                for v in item.facets.get(facet, ()):
-                    counts[v] += 1
+        counts = per_facet[facet]
         chosen = set(selected.get(facet, []))
         for v in chosen:
             counts.setdefault(v, 0)

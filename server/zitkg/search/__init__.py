@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from zitkg import explore
 from zitkg.errors import BadRequest
 from zitkg.search import morphology as morph
@@ -50,20 +52,62 @@ def tier(types: Sequence[str]) -> int:
     return 1
 
 
-def documents(index: explore.Index) -> dict[str, Document]:
-    """One document per resource of the faceted index (the labelled resources of the published graphs)."""
-    out = {}
-    for item in index.items:
-        names = index.labels.by_iri.get(item.iri, {})
-        out[item.iri] = Document(
-            item.iri,
-            tuple(names[k] for k in sorted(names)),
-            tuple(sorted(item.alt_labels)),
-            tuple(item.descriptions[k] for k in sorted(item.descriptions)),
-            tier(item.types),
-            item.is_example,
-        )
-    return out
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS_DESCRIPTION = "http://purl.org/dc/terms/description"
+IS_EXAMPLE = explore.ZIT + "isExample"
+NAME = {RDFS_LABEL: "label", SKOS + "prefLabel": "label", SKOS + "altLabel": "alt", DCTERMS_DESCRIPTION: "description"}
+_TEXTS = """
+SELECT ?x ?p ?o WHERE {
+  VALUES ?p { <%(label)s> <%(pref)s> <%(alt)s> <%(description)s> <%(type)s> <%(example)s> }
+  ?x ?p ?o FILTER(isIRI(?x) && STRSTARTS(STR(?x), "%(prefix)s"))
+} ORDER BY ?x ?p ?o
+"""
+
+
+def _statements(service: Any, base: str) -> Any:
+    """(subject, predicate, object) of the indexed properties of the published resources under {base}id/.
+
+    The embedded store holds the published graphs in memory: read there directly (no paging through the
+    query service, 1-2 s at 1M triples); a remote store answers one SPARQL query (paged by the service).
+    """
+    prefix = base + "id/"
+    store = service.store
+    if getattr(store, "public_union", False) and hasattr(store, "read_store"):
+        read = store.read_store()  # an iterator reads one snapshot: no lock needed
+        for predicate in (*NAME, RDF_TYPE, IS_EXAMPLE):
+            for quad in read.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+                subject = quad.subject
+                if isinstance(subject, ox.NamedNode) and subject.value.startswith(prefix):
+                    yield subject.value, predicate, quad.object
+        return
+    query = _TEXTS % {"label": RDFS_LABEL, "pref": SKOS + "prefLabel", "alt": SKOS + "altLabel",
+                      "description": DCTERMS_DESCRIPTION, "type": RDF_TYPE, "example": IS_EXAMPLE, "prefix": prefix}
+    for row in explore.select(service, query):
+        yield row["x"].value, row["p"].value, row["o"]
+
+
+def documents(service: Any, base: str) -> dict[str, Document]:
+    """One document per labelled resource under {base}id/ (concept schemes aside) of the published graphs."""
+    texts: dict[str, dict[str, set[str]]] = {}
+    types: dict[str, set[str]] = {}
+    examples: set[str] = set()
+    for subject, predicate, obj in _statements(service, base):
+        if predicate == RDF_TYPE:
+            types.setdefault(subject, set()).add(obj.value)
+        elif predicate == IS_EXAMPLE:
+            if obj.value == "true":
+                examples.add(subject)
+        elif isinstance(obj, ox.Literal) and (obj.language or "") in {"pl", "en", ""}:
+            texts.setdefault(subject, {"label": set(), "alt": set(), "description": set()})[NAME[predicate]].add(
+                obj.value)
+    scheme = base + "id/scheme/"
+    return {
+        iri: Document(iri, tuple(sorted(t["label"])), tuple(sorted(t["alt"])), tuple(sorted(t["description"])),
+                      tier(sorted(types.get(iri, ()))), iri in examples)
+        for iri, t in texts.items() if t["label"] and not iri.startswith(scheme)
+    }
 
 
 @dataclass(frozen=True)
@@ -102,10 +146,32 @@ class Hit:
     tier: int
     score: float
     is_example: bool
-    matched_in: str  # "label", "alt" or "description"
-    matched_text: str
-    label_words: int  # query words found in the names
+    label_words: int  # query words found in the names (0 when not looked at: rows past RERANK)
     span: int  # the shortest stretch of words holding every query word (proximity)
+    query: Query = field(repr=False)
+    texts: tuple[str, str, str] = field(repr=False)  # label, alt, description as indexed
+    _where: tuple[str, str] | None = field(default=None, repr=False)
+
+    def _matched(self) -> tuple[str, str]:
+        """(field, line) where the query's words occur: names first, then alternative names, descriptions."""
+        if self._where is None:
+            self._where = ("description", self.texts[2].split("\n")[0])
+            for name, text in zip(("label", "alt", "description"), self.texts, strict=True):
+                for line in text.split("\n"):
+                    stream = morph.token_stream(line)
+                    if any(g.hits(s, ls) for g in self.query.groups for s, ls in stream):
+                        self._where = (name, line)
+                        return self._where
+        return self._where
+
+    @property
+    def matched_in(self) -> str:
+        """"label", "alt" or "description"."""
+        return self._matched()[0]
+
+    @property
+    def matched_text(self) -> str:
+        return self._matched()[1]
 
 
 @dataclass
@@ -147,21 +213,25 @@ class SearchService:
         path = Path(f"{store_path}.search") / "index.sqlite" if store_path is not None else None
         return cls(service, service.settings.base_iri, path, index_cache)
 
-    def faceted(self) -> explore.Index:
-        """The faceted index, with the text index brought in step with it."""
+    def sync(self) -> None:
+        """Bring the text index in step with the store: when its version or published set moved (every
+        time when other processes write to it), re-index the resources whose texts changed."""
         store = self.service.store
-        index = self.index_cache.get(self.service, self.base)
-        key = ((store.version, tuple(self.service.published_graphs()), id(index))
+        key = ((store.version, tuple(self.service.published_graphs()))
                if getattr(store, "sole_writer", False) else None)
         with self._lock:
             if key is None or key != self._key:
                 started = time.perf_counter()
-                removed, written = self.file.sync(documents(index))
+                removed, written = self.file.sync(documents(self.service, self.base))
                 self.last_sync = (removed, written, time.perf_counter() - started)
                 if removed or written:
                     log.info("search index: %d entries removed, %d written in %.2f s", *self.last_sync)
                 self._key = key
-        return index
+
+    def faceted(self) -> explore.Index:
+        """The faceted index (facets of the hits, the records shown), the text index in step."""
+        self.sync()
+        return self.index_cache.get(self.service, self.base)
 
     # --- a query -----------------------------------------------------------------------------------------
 
@@ -188,13 +258,14 @@ class SearchService:
     def find(self, text: str, parameter: str = "q") -> Found:
         started = time.perf_counter()
         clean(text, parameter)  # a refused text costs no sync
-        self.faceted()  # the forms table of the index serves the parse
+        self.sync()  # the forms table of the index serves the parse
         query = self.parse(text, parameter)
         if not query.groups:
             return Found(query)
         rows = self.file.match(query.expression)  # ordered by kind, then bm25
         hits = [self._hit(query, row, fine=n < RERANK) for n, row in enumerate(rows)]
-        hits.sort(key=lambda h: (h.tier, -h.label_words, h.span, h.score))
+        # The rows come by kind then bm25: the first RERANK are ranked finely, the rest keep that order.
+        hits[:RERANK] = sorted(hits[:RERANK], key=lambda h: (h.tier, -h.label_words, h.span, round(h.score, 6), h.iri))
         found = Found(query, hits)
         if not hits:
             found.suggestions = self.suggest(query)
@@ -202,21 +273,19 @@ class SearchService:
         return found
 
     def _hit(self, query: Query, row: tuple, fine: bool = True) -> Hit:
-        """A row as a hit: where the words matched and, for the first rows (``fine``), how close together."""
+        """A row as a hit; for the first rows (``fine``) also how many words are in the names and how close."""
         iri, tier_, score, example, label, alt, description = row
-        fields = {"label": label, "alt": alt, "description": description}
-        lines = {k: [(line, morph.token_stream(line)) for line in v.split("\n")] for k, v in fields.items()}
+        texts = (label, alt, description)
+        if not fine:
+            return Hit(iri, tier_, score, bool(example), 0, 1000, query, texts)
+        streams = [[morph.token_stream(line) for line in text.split("\n")] for text in texts]
 
-        def groups_in(field: str) -> int:
-            return sum(1 for g in query.groups if any(g.hits(s, ls) for _l, st in lines[field] for s, ls in st))
+        def groups_in(lines: list) -> int:
+            return sum(1 for g in query.groups if any(g.hits(s, ls) for st in lines for s, ls in st))
 
-        label_words = groups_in("label")
-        alt_words = groups_in("alt") if fine or not label_words else 0
-        where = "label" if label_words else ("alt" if alt_words else "description")
-        matched = next((line for line, st in lines[where] if any(g.hits(s, ls) for g in query.groups for s, ls in st)),
-                       fields[where].split("\n")[0])
-        span = _span(query.groups, [st for f in lines.values() for _l, st in f]) if fine else 1000
-        return Hit(iri, tier_, score, bool(example), where, matched, max(label_words, alt_words), span)
+        named = max(groups_in(streams[0]), groups_in(streams[1]))
+        return Hit(iri, tier_, score, bool(example), named, _span(query.groups, [st for f in streams for st in f]),
+                   query, texts)
 
     def suggest(self, query: Query) -> list[str]:
         """The nearest words of the index for the query's unknown words ("czy chodziło o…")."""

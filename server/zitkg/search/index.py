@@ -245,7 +245,7 @@ class IndexFile:
         with self._lock:
             return self.conn.execute(
                 "SELECT d.iri, d.tier, bm25(fts, ?, ?, ?) AS score, d.example, d.label, d.alt, d.description "
-                "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? ORDER BY d.tier, score LIMIT ?",
+                "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? ORDER BY d.tier, score, d.iri LIMIT ?",
                 (*WEIGHTS, expression, limit)).fetchall()
 
     def known(self, words: Iterable[str]) -> set[str]:
