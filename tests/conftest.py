@@ -121,6 +121,20 @@ def start_server(tmp: Path, **env_settings: str) -> RunningServer:
     return RunningServer(url, process, store, env)
 
 
+def create_token(server: RunningServer, org: str, role: str = "submitter") -> str:
+    """An organisation's token, through the CLI while the server runs, as an administrator would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "zitkg", "token", "create", "--org", "https://w3id.org/sieci-zit/id/org/" + org,
+         "--role", role, "--store", str(server.store)],
+        capture_output=True, text=True, check=True, env=server.env,
+    )
+    return result.stdout.strip()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def stop_server(server: RunningServer) -> None:
     server.process.terminate()
     try:

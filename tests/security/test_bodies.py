@@ -13,8 +13,6 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -23,22 +21,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import start_server, stop_server
+from conftest import auth, create_token, start_server, stop_server
 from security.conftest import ADMIN_TOKEN
 
 ID = "https://w3id.org/sieci-zit/id/"
 LIMIT = 100_000
 BODY_TIMEOUT = 3
 PRACTICE = (Path(__file__).resolve().parents[1] / "data" / "practice-with-pilot.ttl").read_bytes()
-
-
-def create_token(server, org: str, role: str = "submitter") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
-         "--store", str(server.store)],
-        capture_output=True, text=True, check=True, env=server.env,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +39,6 @@ def srv(tmp_path_factory):
                       "admin": create_token(running, "metropolia-krakowska", "admin")}
     yield running
     stop_server(running)
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def store_state(srv) -> tuple[int, list[str]]:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import start_server, stop_server
+from conftest import auth, create_token, start_server, stop_server
 
 ID = "https://w3id.org/sieci-zit/id/"
 PRACTICE = (Path(__file__).resolve().parents[1] / "data" / "practice-with-pilot.ttl").read_bytes()
-
-
-def create_token(server, org: str, role: str = "submitter") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
-         "--store", str(server.store)],
-        capture_output=True, text=True, check=True, env=server.env,
-    )
-    return result.stdout.strip()
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,11 @@ control: those two values are public everywhere an expert's data is shown.
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 
 import pytest
 import requests
 
-from conftest import start_server, stop_server
+from conftest import auth, create_token, start_server, stop_server
 
 ID = "https://w3id.org/sieci-zit/id/"
 PREFIXES = """
@@ -71,19 +69,6 @@ def revision_of(iri: str) -> str:
     record = EXPERT.replace("_:{key}", f"<{iri}>").format(name="Ekspertka Poufna")
     return (record + " ;\n    ".join(statement for statement, _ in SECRETS.values()) + " .\n"
             f"<{iri}> foaf:mbox <mailto:{REVISION_SECRET}> .\n")
-
-
-def create_token(server, org: str, role: str = "submitter") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
-         "--store", str(server.store)],
-        capture_output=True, text=True, check=True, env=server.env,
-    )
-    return result.stdout.strip()
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def send_and_publish(server, body: str) -> dict:

@@ -9,30 +9,19 @@ statement count stops the parser at the first statement past the limit.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import start_server, stop_server
+from conftest import auth, create_token, start_server, stop_server
 
 ID = "https://w3id.org/sieci-zit/id/"
 PRACTICE = (Path(__file__).resolve().parents[1] / "data" / "practice-with-pilot.ttl").read_text()
 DEPTH = 64  # the default ZITKG_MAX_RDF_DEPTH
 STATEMENTS = 10_000  # the default ZITKG_MAX_RDF_STATEMENTS
 TTL = "text/turtle"
-
-
-def create_token(server, org: str, role: str = "submitter") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
-         "--store", str(server.store)],
-        capture_output=True, text=True, check=True, env=server.env,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +34,6 @@ def srv(tmp_path_factory):
         yield server
     finally:
         stop_server(server)
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def submit(srv, body: bytes | str, content_type: str = TTL, method: str = "post",

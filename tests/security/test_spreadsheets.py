@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -23,7 +21,7 @@ import openpyxl
 import pytest
 import requests
 
-from conftest import start_server, stop_server
+from conftest import create_token, start_server, stop_server
 
 ID = "https://w3id.org/sieci-zit/id/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,15 +78,6 @@ def bomb(rows: int) -> bytes:
     """The attack: a header and identical rows of an unknown record type (one error each), which deflate
     packs about 300 to 1."""
     return package(row(0, 1) + '<row><c t="s"><v>2</v></c><c t="s"><v>3</v></c><c/><c/></row>' * rows, STRINGS)
-
-
-def create_token(server, org: str, role: str = "submitter") -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "zitkg", "token", "create", "--org", ID + "org/" + org, "--role", role,
-         "--store", str(server.store)],
-        capture_output=True, text=True, check=True, env=server.env,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
