@@ -383,3 +383,12 @@ class QueryLibrary:
             trusted=True,  # the library's own files
         )
         return definition, answer, substitutions
+
+
+GEOMETRY_VARIABLE = "wkt"  # a question whose answer has ?wkt is a map layer too (GeoJSON)
+MAX_PAGE = 10000  # the most rows one page of a question's answer holds over the REST API
+
+
+def has_geometry(definition: QueryDefinition) -> bool:
+    """Whether the question's answer carries a geometry (its projection names ?wkt)."""
+    return f"?{GEOMETRY_VARIABLE}" in definition.sparql.split("WHERE")[0]

@@ -16,14 +16,13 @@ from flask import Blueprint, Response, current_app, json, render_template_string
 
 from zitkg import tabular
 from zitkg.errors import BadRequest, NotAcceptable, shown
-from zitkg.queries import LANGUAGES, QueryDefinition, QueryLibrary
+from zitkg.queries import GEOMETRY_VARIABLE, LANGUAGES, MAX_PAGE, QueryDefinition, QueryLibrary, has_geometry
 from zitkg.sparql import results
 from zitkg.sparql.service import MIN_TIMEOUT
+from zitkg.web.openapi import build_openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-GEOMETRY_VARIABLE = "wkt"
-MAX_PAGE = 10000
 _TABLE_FORMATS = {
     "json": "application/json",
     "sparql-json": "application/sparql-results+json",
@@ -70,7 +69,7 @@ def describe(definition: QueryDefinition, lang: str) -> dict[str, Any]:
             }
             for p in definition.params
         ],
-        "geo": describe_geo(definition),
+        "geo": has_geometry(definition),
         "results": url_for("api.query_results", qid=definition.id, _external=True),
         "sparql": definition.sparql,
     }
@@ -92,7 +91,7 @@ def query_metadata(qid: str) -> Response:
 
 def _format(definition: QueryDefinition) -> tuple[str, str]:
     offered = _GRAPH_FORMATS if definition.form in {"CONSTRUCT", "DESCRIBE"} else dict(_TABLE_FORMATS)
-    if "geojson" in offered and not describe_geo(definition):
+    if "geojson" in offered and not has_geometry(definition):
         offered.pop("geojson")
     wanted = request.args.get("format")
     if wanted is not None:  # given, even empty: one of the documented values (OpenAPI: an enum)
@@ -108,8 +107,7 @@ def _format(definition: QueryDefinition) -> tuple[str, str]:
     return key, offered[key]
 
 
-def describe_geo(definition: QueryDefinition) -> bool:
-    return f"?{GEOMETRY_VARIABLE}" in definition.sparql.split("WHERE")[0]
+describe_geo = has_geometry  # web/ui.py's name for it, until that module imports has_geometry itself
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
@@ -217,7 +215,6 @@ def _json(data: Any) -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from zitkg.web.openapi import build_openapi
 
     library = _library()
     return _json(build_openapi(library.registry, request.host_url.rstrip("/"),

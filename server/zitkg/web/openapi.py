@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from zitkg import __version__
-from zitkg.queries import LANGUAGES, Parameter, QueryDefinition, Registry
+from zitkg.queries import GEOMETRY_VARIABLE, LANGUAGES, MAX_PAGE, Parameter, QueryDefinition, Registry, has_geometry
 from zitkg.sparql.service import MIN_TIMEOUT
-from zitkg.web.api import GEOMETRY_VARIABLE, MAX_PAGE, describe_geo
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
@@ -48,7 +47,7 @@ def _results_path(query: QueryDefinition, allowed: Callable[[Parameter], list[st
     formats = (
         ["turtle", "ntriples", "jsonld", "rdfxml"]
         if graph
-        else ["json", "sparql-json", "csv", "tsv"] + (["geojson"] if describe_geo(query) else [])
+        else ["json", "sparql-json", "csv", "tsv"] + (["geojson"] if has_geometry(query) else [])
     )
     parameters += [
         {"$ref": "#/components/parameters/lang"},
@@ -68,7 +67,7 @@ def _results_path(query: QueryDefinition, allowed: Callable[[Parameter], list[st
             "text/csv": {"schema": {"type": "string"}},
             "text/tab-separated-values": {"schema": {"type": "string"}},
         }
-        if describe_geo(query):
+        if has_geometry(query):
             content["application/geo+json"] = {"schema": {"type": "object"}}
     return {
         "get": {
@@ -110,7 +109,8 @@ def _search_path() -> dict[str, Any]:
                  "schema": {"type": "string", "maxLength": 500}},
                 *facets,
                 {"$ref": "#/components/parameters/lang"},
-                {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}},
+                {"name": "format", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["json", "csv"]}},
                 {"$ref": "#/components/parameters/limit"},
                 {"$ref": "#/components/parameters/offset"},
             ],
