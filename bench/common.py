@@ -274,19 +274,47 @@ def rss_mb(pid: int | None = None) -> float | None:
     return None
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its descendants (granian master, worker, query workers); shared pages count
-    once per process, so this over-counts forked children."""
-    total = 0.0
+def descendants(pid: int) -> list[int]:
+    """A process and every descendant, whichever of its threads forked them.
+
+    /proc/PID/task/TID/children lists the children of one thread only: the query workers are forked by
+    request threads, not the main one, so every task of every process is read (issue 18: the earlier walk
+    read the main thread's children only and never counted the query workers).
+    """
+    seen: list[int] = []
     todo = [pid]
     while todo:
         current = todo.pop()
-        total += rss_mb(current) or 0.0
+        if current in seen:
+            continue
+        seen.append(current)
         try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            tasks = [t.name for t in Path(f"/proc/{current}/task").iterdir()]
         except OSError:
-            children = []
-        todo += [int(c) for c in children]
+            continue
+        for task in tasks:
+            try:
+                todo += [int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split()]
+            except OSError:
+                continue
+    return seen
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants; shared pages count once per process (an over-count)."""
+    return sum(rss_mb(p) or 0.0 for p in descendants(pid))
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process tree: each shared page split among its sharers (the honest figure)."""
+    total = 0.0
+    for current in descendants(pid):
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
     return total
 
 

@@ -38,6 +38,7 @@ import argparse
 import gc
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,7 @@ from common import (  # noqa: E402
     start_oxigraph,
     start_zitkg,
     summary,
+    tree_pss_mb,
     tree_rss_mb,
 )
 
@@ -338,6 +340,7 @@ LUA = r"""
 local iris = { %(iris)s }
 local templates = { %(templates)s }
 local unique = %(unique)s
+local nonce = "%(nonce)s"  -- per run: Lua's random numbers are not seeded, so "unique" texts repeated across runs
 local counter = 0
 local methods = { "GET", "POSTQ", "POSTF" }
 local function urlencode(s)
@@ -352,7 +355,7 @@ function request()
   local iri = iris[1]
   if unique then iri = iris[(counter %% #iris) + 1] end
   local q = string.format(t, iri)
-  if unique then q = q .. "\n# " .. tid .. "-" .. counter end
+  if unique then q = q .. "\n# " .. nonce .. "-" .. tid .. "-" .. counter end
   local m = methods[(math.floor(counter / #templates) %% 3) + 1]
   local accept = { Accept = "application/sparql-results+json" }
   if m == "GET" then
@@ -443,6 +446,7 @@ def throughput(memory: ox.Store, servers: dict[str, Any], work: Path, duration: 
             "iris": ", ".join(lua_string(i) for i in iris),
             "templates": ", ".join(lua_string(t) for t in TEMPLATES),
             "unique": "true" if mix == "unique" else "false",
+            "nonce": secrets.token_hex(8),
         })
 
     def measure(name: str, server) -> None:  # noqa: ANN001
@@ -534,19 +538,8 @@ def library(memory: ox.Store) -> list[dict[str, Any]]:
 
 
 def pss_mb(pid: int) -> float:
-    """Proportional set size of a process tree (shared pages split among the sharers)."""
-    total = 0.0
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) / 1024
-            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except OSError:
-            continue
-    return total
+    """Proportional set size of the whole process tree (common.tree_pss_mb)."""
+    return tree_pss_mb(pid)
 
 
 def run_size(label: str, args: argparse.Namespace, prior: dict[str, Any]) -> dict[str, Any]:
