@@ -121,12 +121,12 @@ def test_invalid_submission_gets_422_with_every_result_and_changes_nothing(srv):
     assert resp.status_code == 422
     body = resp.json()
     assert body["error"] == "validation-failed"
-    assert body["details"]["summary"]["pl"].startswith("Zgłoszenie narusza 2 reguł")
+    assert body["details"]["summary"]["pl"].startswith("Zgłoszenie ma błędy (2); nic nie zapisano.")
     results = {(r["focusNode"], r["path"], r["severity"], r["component"]) for r in body["details"]["results"]}
     pilot = ID + "pilot/zly-pilot"
     assert results == {
         (pilot, ZIT + "pilotOf", "Violation", "ClassConstraintComponent"),
-        (pilot, None, "Violation", "SPARQLConstraintComponent"),  # start after end
+        (pilot, "https://schema.org/endDate", "Violation", "SPARQLConstraintComponent"),  # start after end
         (pilot, "http://purl.org/dc/terms/description", "Warning", "QualifiedMinCountConstraintComponent"),
     }
     dates = next(r for r in body["details"]["results"] if r["component"] == "SPARQLConstraintComponent")

@@ -233,11 +233,12 @@ def test_submission_form_lands_a_valid_record_and_shows_messages_by_the_fields(u
     ui.get_by_label("Token API").fill(secret)
     ui.get_by_role("button", name="Użyj tego tokenu").click()
     expect(ui.locator("#mine tbody")).to_contain_text("Brak zgłoszeń")
-    # A bad record: a name only. The server's messages appear next to the fields they concern.
+    # A bad record: a name only. The browser's checks (from the shapes) appear next to the fields they
+    # concern before anything is sent; tests/test_submit_browser.py has the server's messages placed too.
     ui.get_by_label("nazwa — po polsku").fill("Praktyka bez obszaru")
     ui.get_by_role("button", name="Wyślij do recenzji").click()
     theme_errors = ui.locator(".field[data-path$='#theme'] .field-error")
-    expect(theme_errors).to_contain_text("Praktyka musi mieć co najmniej jeden obszar tematyczny")
+    expect(theme_errors).to_contain_text("Obszar tematyczny: to pole jest wymagane.")
     expect(ui.locator(".field[data-path$='#originator'] .field-error")).not_to_have_count(0)
     expect(ui.locator(".field[data-path$='#theme'] select")).to_have_attribute("aria-invalid", "true")
     shot(ui, "submit-invalid")

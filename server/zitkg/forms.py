@@ -27,6 +27,10 @@ SUBMITTABLE = ("GoodPractice", "Pilot", "Expert", "ExpertSupport", "Transfer",
                "StudyVisit", "Workshop", "Training", "Consultation")
 SHAPE_OF = {"StudyVisit": "NetworkActivity", "Workshop": "NetworkActivity", "Training": "NetworkActivity",
             "Consultation": "NetworkActivity"}
+# Nested records the form offers as repeatable groups of fields; their names are made from the record's.
+GROUPS = {"https://schema.org/MonetaryAmount", ZIT + "IndicatorValue"}
+# Fields of a nested amount that only the programme's own budget data uses.
+PROGRAMME_ONLY = {"position", "allocatedTo", "equalsSumOf", "inReading", "readFrom"}
 # Links to records that are described inside the submission itself (use Turtle, JSON-LD or the CSV template).
 NESTED = {"https://schema.org/MonetaryAmount", ZIT + "IndicatorValue", "http://www.opengis.net/ont/geosparql#Geometry"}
 _NUMBERS = {XSD + t for t in ("integer", "nonNegativeInteger", "decimal", "positiveInteger")}
@@ -44,6 +48,9 @@ class FormField:
     datatype: str | None = None
     options: list[tuple[str, str]] = field(default_factory=list)
     recommended_en: bool = False
+    group_class: str | None = None  # a nested record (widget "group"): its class and its own fields
+    subfields: list[FormField] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)  # suggested literal values (a currency)
 
 
 @dataclass
@@ -83,6 +90,8 @@ def _merge(fields: list[Field]) -> list[Field]:
 
 def _widget(f: Field) -> tuple[str, str | None] | None:
     """The input for a field and the datatype of its literal; None when the form cannot offer it."""
+    if f.classes and set(f.classes) <= GROUPS:
+        return "group", None
     if f.classes and set(f.classes) <= NESTED:
         return None
     if f.path == DESCRIPTION:
@@ -97,6 +106,8 @@ def _widget(f: Field) -> tuple[str, str | None] | None:
         return "period", None
     if f.datatypes == [XSD + "date"]:
         return "date", XSD + "date"
+    if f.datatypes == [XSD + "string"] and f.path.endswith(("/currency", "/unitCode")):
+        return "code", XSD + "string"
     if f.datatypes and set(f.datatypes) <= _NUMBERS:
         return "number", f.datatypes[0]
     if f.node_kinds == ["IRI"]:
@@ -130,11 +141,8 @@ def _class_labels(lang: str) -> dict[str, str]:
     return out
 
 
-def build_form(cls: str, lang: str, options: Callable[[list[str]], list[tuple[str, str]]]) -> Form:
-    """The form for a class; ``options(classes)`` gives (IRI, label) of existing resources of those classes."""
-    if cls not in SUBMITTABLE:
-        raise KeyError(cls)
-    shape_class = ZIT + SHAPE_OF.get(cls, cls)
+def _fields(shape_class: str, lang: str, options: Callable[[list[str]], list[tuple[str, str]]],
+            prefix: str = "", nested: bool = False) -> list[FormField]:
     entries: list[ClassEntry] = [e for e in codebook(lang) if e.iri == shape_class]
     fields: list[Field] = [f for e in entries for f in e.fields]
     out: list[FormField] = []
@@ -142,23 +150,38 @@ def build_form(cls: str, lang: str, options: Callable[[list[str]], list[tuple[st
     merged = sorted(_merge(fields), key=lambda f: (f.path != RDFS_LABEL, f.path != DESCRIPTION, f.order))
     for f in merged:
         chosen = _widget(f)
-        if chosen is None:
-            continue
+        if chosen is None or (nested and (chosen[0] in {"group", "lang-text", "lang-area"}
+                                          or f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in PROGRAMME_ONLY)):
+            continue  # a nested record is named after its parent; programme-only fields are not offered
         widget, datatype = chosen
         allowed = list(f.allowed) or (options(f.classes) if widget == "select" else [])
         if widget == "select" and not allowed:
             widget = "text"
-        key = slug(f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+        key = prefix + slug(f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
         key = key if key not in keys else f"{key}-{len(out)}"
         keys.add(key)
+        group = f.classes[0] if widget == "group" else None
         out.append(FormField(
             key=key,
             path=f.path, name=f.name if not f.name.startswith("http") else f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1],
             description=f.description, required=f.required,
-            multiple=widget == "select" and f.max_count != 1,
+            multiple=widget in {"select", "group"} and f.max_count != 1,
             widget=widget, datatype=datatype, options=allowed,
             recommended_en=widget.startswith("lang-"),
+            group_class=group,
+            subfields=_fields(group, lang, options, key + "-", nested=True) if group else [],
+            choices=["PLN", "EUR"] if f.path.endswith("/currency") else [],
         ))
+    return out
+
+
+def build_form(cls: str, lang: str, options: Callable[[list[str]], list[tuple[str, str]]]) -> Form:
+    """The form for a class; ``options(classes)`` gives (IRI, label) of existing resources of those classes."""
+    if cls not in SUBMITTABLE:
+        raise KeyError(cls)
+    shape_class = ZIT + SHAPE_OF.get(cls, cls)
+    entries: list[ClassEntry] = [e for e in codebook(lang) if e.iri == shape_class]
+    out = _fields(shape_class, lang, options)
     entry = entries[0] if entries else None
     labels = _class_labels(lang)
     return Form(cls=cls, iri=ZIT + cls, label=labels.get(ZIT + cls, cls),

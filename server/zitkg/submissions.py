@@ -467,13 +467,14 @@ class Submissions:
         )
 
     def list(self, organisation: str | None = None) -> list[Submission]:
+        """Every submission, or those an organisation sent or is asked to confirm."""
         submission_type = ox.NamedNode(ZIT + "Submission")
         meta = ox.NamedNode(META_GRAPH)
         found = []
         for quad in self.store.quads(None, ox.NamedNode(RDF_TYPE), submission_type, meta):
             sid = quad.subject.value.rsplit("/", 1)[-1]
             submission = self.get(sid)
-            if organisation is None or submission.organisation == organisation:
+            if organisation is None or organisation in (submission.organisation, *submission.awaiting):
                 found.append(submission)
         return sorted(found, key=lambda s: (s.created, s.id))
 
@@ -565,8 +566,9 @@ class Submissions:
         if not report.conforms:
             count = len(report.violations)
             details["summary"] = {
-                "pl": f"Zgłoszenie narusza {count} reguł(y) kształtów SHACL; nic nie zapisano.",
-                "en": f"The submission breaks {count} rule(s) of the SHACL shapes; nothing was stored.",
+                "pl": f"Zgłoszenie ma błędy ({count}); nic nie zapisano. Popraw wskazane pola i wyślij je ponownie.",
+                "en": f"The submission has errors ({count}); nothing was stored. Correct the fields named and "
+                      "send it again.",
             }
             raise Unprocessable(
                 f"the submission breaks {count} rule(s) of the shapes; nothing was stored", report, details

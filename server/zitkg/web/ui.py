@@ -510,7 +510,7 @@ def submit_page() -> Response:
     form = forms.build_form(cls, lang, _class_options)
     return _html(render_template(
         "submit.html", form=form, classes=forms.submittable(lang),
-        strings=_submit_strings(),
+        strings={**_submit_strings(), "organisations": dict(_class_options([explore.ZIT + "ZITAssociation"]))},
     ))
 
 
@@ -543,4 +543,37 @@ def _submit_strings() -> dict[str, str]:
         "content": _("What was sent"),
         "status": {"pending": _("pending"), "published": _("published"), "rejected": _("rejected"),
                    "superseded": _("superseded")},
+        "checking": _("Checking the token…"),
+        "tokenOf": _("Token of %(organisation)s (%(role)s): accepted.", organisation="{organisation}",
+                     role="{role}"),
+        "tokenRefused": _("The token was not accepted and was not kept."),
+        "roles": {"submitter": _("submitter"), "reviewer": _("reviewer"), "admin": _("administrator")},
+        "pickPlaceholder": _("Type to search…"),
+        "noResults": _("Nothing matches."),
+        # A nested budget is named after its record, in both languages whatever the page's language.
+        "budgetOf": {"pl": "Budżet: {name}", "en": "Budget: {name}"},
+        "notStored": _("Nothing was stored:"),
+        "draftSaved": _("Draft kept in this browser."),
+        "draftRestored": _("Your draft was restored from this browser."),
+        "waitingFor": _("Waiting for confirmation by:"),
+        "confirm": _("Confirm"),
+        "confirmed": _("Confirmed."),
+        "check": {
+            "summary": _("Nothing was sent: correct the fields below."),
+            "required": _("%(field)s: this field is required.", field="{field}"),
+            "requiredPl": _("%(field)s: enter it in Polish (English is recommended).", field="{field}"),
+            "period": _("%(field)s: %(value)s is not a valid date. Enter YYYY-MM-DD, YYYY-MM or YYYY.",
+                        field="{field}", value="{value}"),
+            "date": _("%(field)s: %(value)s is not a valid date. Enter YYYY-MM-DD.", field="{field}",
+                      value="{value}"),
+            "decimal": _("%(field)s: %(value)s is not a number. Enter digits, with a point before the fraction, "
+                         "e.g. 1500 or 1500.50.", field="{field}", value="{value}"),
+            "integer": _("%(field)s: %(value)s is not a whole number.", field="{field}", value="{value}"),
+            "url": _("%(field)s: %(value)s is not an address. Enter a full address starting with https://.",
+                     field="{field}", value="{value}"),
+            "email": _("%(field)s: %(value)s is not an e-mail address (name@domain.pl).", field="{field}",
+                       value="{value}"),
+            "code": _("%(field)s: %(value)s is not a code. Enter 2–3 capital letters or digits, e.g. PLN.",
+                      field="{field}", value="{value}"),
+        },
     }

@@ -9,6 +9,7 @@ SERVED: dict[str, frozenset[str]] = {
     "swagger-ui-dist": frozenset({"swagger-ui.css", "swagger-ui-bundle.js"}),
     "@zazuko/yasgui": frozenset({"build/yasgui.min.js", "build/yasgui.min.css"}),
     "cytoscape": frozenset({"dist/cytoscape.min.js"}),
+    "tom-select": frozenset({"dist/js/tom-select.complete.min.js", "dist/css/tom-select.default.min.css"}),
     "leaflet": frozenset({"dist/leaflet.js", "dist/leaflet.css",
                           *(f"dist/images/{n}" for n in ("layers.png", "layers-2x.png", "marker-icon.png",
                                                           "marker-icon-2x.png", "marker-shadow.png"))}),

@@ -6,6 +6,7 @@
   var table = document.getElementById("pending");
   var body = table.querySelector("tbody");
   var base = table.dataset.base || "";
+  function name(iri) { return (S.organisations || {})[iri] || iri; }
   function refresh() {
     body.replaceChildren();
     if (!T.get()) { return; }
@@ -21,7 +22,16 @@
         var row = body.insertRow();
         row.dataset.id = s.id;
         row.insertCell().textContent = s.id;
-        row.insertCell().textContent = (S.organisations || {})[s.organisation] || s.organisation;
+        var who = row.insertCell();
+        who.textContent = name(s.organisation);
+        var waiting = (s.confirmation && s.confirmation.waitingFor) || [];
+        if (waiting.length) {
+          // Credit for another organisation: it confirms before anyone can publish.
+          var note = document.createElement("p");
+          note.className = "waiting";
+          note.textContent = S.waitingFor + " " + waiting.map(name).join(", ");
+          who.appendChild(note);
+        }
         row.insertCell().textContent = s.created;
         var records = row.insertCell();
         s.describes.forEach(function (iri) {
@@ -44,12 +54,26 @@
         });
         records.appendChild(details);
         var decide = row.insertCell();
+        var me = T.account();
+        if (me && waiting.indexOf(me.organisation) >= 0) {
+          var confirm = document.createElement("button");
+          confirm.type = "button";
+          confirm.textContent = S.confirm;
+          confirm.addEventListener("click", function () {
+            T.request("POST", s.links.confirm).then(function (x) {
+              T.say(x.ok ? S.confirmed : T.summary(x.data) || x.status, x.ok ? "ok" : "error");
+              refresh();
+            });
+          });
+          decide.append(confirm, " ");
+        }
+        if (me && me.role === "submitter") { return; }
         var publish = document.createElement("button");
         publish.type = "button";
         publish.textContent = S.publish;
         publish.addEventListener("click", function () {
           T.request("POST", s.links.publish).then(function (x) {
-            T.say(x.ok ? S.published : (x.data && x.data.message) || x.status);
+            T.say(x.ok ? S.published : T.summary(x.data) || x.status, x.ok ? "ok" : "error");
             refresh();
           });
         });
@@ -67,7 +91,7 @@
           if (!reason.value.trim()) { T.say(S.reasonMissing); reason.focus(); return; }
           T.request("POST", s.links.reject, JSON.stringify({reason: reason.value.trim()}), "application/json")
             .then(function (x) {
-              T.say(x.ok ? S.rejected : (x.data && x.data.message) || x.status);
+              T.say(x.ok ? S.rejected : T.summary(x.data) || x.status, x.ok ? "ok" : "error");
               refresh();
             });
         });
