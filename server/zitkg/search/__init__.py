@@ -30,8 +30,8 @@ log = logging.getLogger("zitkg.search")
 
 MAX_TEXT = 500  # characters of a search text
 MAX_WORDS = 12
-MIN_PREFIX = 2
-RERANK = 300  # rows ranked by names, proximity and bm25; the rest by kind, names and bm25  # the last word is a prefix from this length on
+MIN_PREFIX = 2  # the last word is a prefix from this length on
+RERANK = 100  # rows ranked by names, proximity and bm25; the rest keep the engine's order (kind, bm25)
 
 # The main kinds people look for first; budget lines, indicator values and memberships last.
 MAIN_KINDS = {"GoodPractice", "Pilot", "Expert", "CooperationNetwork", "RegisteredAssociation", "MunicipalUnion",
@@ -149,8 +149,14 @@ class Hit:
     label_words: int  # query words found in the names (0 when not looked at: rows past RERANK)
     span: int  # the shortest stretch of words holding every query word (proximity)
     query: Query = field(repr=False)
-    texts: tuple[str, str, str] = field(repr=False)  # label, alt, description as indexed
+    _texts: Any = field(repr=False)  # (label, alt, description) as indexed, or a function giving them
     _where: tuple[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def texts(self) -> tuple[str, str, str]:
+        if callable(self._texts):
+            self._texts = self._texts()
+        return self._texts
 
     def _matched(self) -> tuple[str, str]:
         """(field, line) where the query's words occur: names first, then alternative names, descriptions."""
@@ -263,7 +269,8 @@ class SearchService:
         if not query.groups:
             return Found(query)
         rows = self.file.match(query.expression)  # ordered by kind, then bm25
-        hits = [self._hit(query, row, fine=n < RERANK) for n, row in enumerate(rows)]
+        first = self.file.texts([row[0] for row in rows[:RERANK]])
+        hits = [self._hit(query, row, first.get(row[0])) for row in rows]
         # The rows come by kind then bm25: the first RERANK are ranked finely, the rest keep that order.
         hits[:RERANK] = sorted(hits[:RERANK], key=lambda h: (h.tier, -h.label_words, h.span, round(h.score, 6), h.iri))
         found = Found(query, hits)
@@ -272,12 +279,12 @@ class SearchService:
         found.seconds = time.perf_counter() - started
         return found
 
-    def _hit(self, query: Query, row: tuple, fine: bool = True) -> Hit:
-        """A row as a hit; for the first rows (``fine``) also how many words are in the names and how close."""
-        iri, tier_, score, example, label, alt, description = row
-        texts = (label, alt, description)
-        if not fine:
-            return Hit(iri, tier_, score, bool(example), 0, 1000, query, texts)
+    def _hit(self, query: Query, row: tuple, texts: tuple[str, str, str] | None) -> Hit:
+        """A row as a hit; with its texts (the first rows) also how many words are in the names and how close."""
+        rowid, iri, tier_, score, example = row
+        if texts is None:  # past RERANK: texts read when a page shows the hit
+            return Hit(iri, tier_, score, bool(example), 0, 1000, query,
+                       lambda: self.file.texts([rowid]).get(rowid, ("", "", "")))
         streams = [[morph.token_stream(line) for line in text.split("\n")] for text in texts]
 
         def groups_in(lines: list) -> int:

@@ -240,13 +240,25 @@ class IndexFile:
                 out.setdefault(form, set()).add(lemma)
         return out
 
-    def match(self, expression: str, limit: int = MAX_HITS) -> list[tuple[str, int, float, bool, str, str, str]]:
-        """(iri, tier, bm25, example, label, alt, description) of the rows matching an FTS5 expression."""
+    def match(self, expression: str, limit: int = MAX_HITS) -> list[tuple[int, str, int, float, bool]]:
+        """(row id, iri, tier, bm25, example) of the rows matching an FTS5 expression, by kind then bm25."""
         with self._lock:
             return self.conn.execute(
-                "SELECT d.iri, d.tier, bm25(fts, ?, ?, ?) AS score, d.example, d.label, d.alt, d.description "
+                "SELECT d.id, d.iri, d.tier, bm25(fts, ?, ?, ?) AS score, d.example "
                 "FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? ORDER BY d.tier, score, d.iri LIMIT ?",
                 (*WEIGHTS, expression, limit)).fetchall()
+
+    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """(label, alt, description) of some rows (fetched only for the hits that are looked at)."""
+        out: dict[int, tuple[str, str, str]] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                for row in self.conn.execute(
+                        f"SELECT id, label, alt, description FROM docs WHERE id IN ({marks})", chunk):  # noqa: S608
+                    out[row[0]] = tuple(row[1:])
+        return out
 
     def known(self, words: Iterable[str]) -> set[str]:
         words = list(set(words))

@@ -96,7 +96,7 @@ def raw_lemmas(word: str) -> frozenset[str]:
     return frozenset(lemma.split(":", 1)[0] for _s, _e, (_f, lemma, *_r) in readings)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=200_000)
 def token_stream(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """(folded surface form, folded lemmas) per word of a text."""
     return tuple((fold(w), lemmas(w)) for w in words(text))
