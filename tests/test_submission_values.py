@@ -20,6 +20,7 @@ from test_submissions import PRACTICE, auth, create_token, store_state, submit
 ID = "https://w3id.org/sieci-zit/id/"
 ZIT = "https://w3id.org/sieci-zit/ontology#"
 SCHEMA = "https://schema.org/"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PREFIXES = """@prefix zit: <https://w3id.org/sieci-zit/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -133,6 +134,106 @@ def test_csv_wrong_date_is_placed_at_its_row_and_column(srv):
     (error,) = resp.json()["details"]["errors"]
     assert (error["row"], error["column"]) == (2, "start")
     assert "31.02.2025" in error["message"]["pl"] and "RRRR-MM-DD" in error["message"]["pl"]
+
+
+def test_json_ld_unknown_property_and_wrong_date_are_refused_at_their_fields(srv):
+    body = json.dumps({"@context": "/context.jsonld", "@id": "_:p", "@type": "Pilot",
+                       "label": {"pl": "Pilotaż JSON"}, "pilotOf": "practice/energetyk-mof",
+                       "pilotLocation": "mof/bialystok", "implementedBy": "org/bof",
+                       "startDate": "31.02.2025", "endDate": "2026-06-30", "implementer": "org/bof"})
+    results = refused(srv, body, "application/ld+json")
+    found = {(r["component"], r["path"]) for r in results}
+    assert found == {("WrongForm", SCHEMA + "startDate"), ("UnknownProperty", ZIT + "implementer")}, results
+    by_path = {r["path"]: r["message"]["pl"] for r in results}
+    assert "zit:implementedBy" in by_path[ZIT + "implementer"]
+
+
+def test_a_number_of_the_wrong_kind_in_a_nested_budget_is_refused_at_its_field(srv):
+    body = PILOT.replace("{start}", '"2025-10-01"^^xsd:date').replace(
+        'schema:endDate "2026-06-30"^^xsd:date .',
+        'schema:endDate "2026-06-30"^^xsd:date ; zit:budget [ a schema:MonetaryAmount ; '
+        'rdfs:label "Budżet"@pl ; schema:value "sto tysięcy"^^xsd:decimal ; schema:currency "PLN" ] .')
+    results = refused(srv, body)
+    assert [(r["component"], r["path"]) for r in results] == [("WrongForm", SCHEMA + "value")], results
+    assert "nie jest liczbą" in results[0]["message"]["pl"]
+    plain(results[0])
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER = ["type", "key", "label_pl", "practice", "mof", "organisation", "network", "start", "end", "budget_pln"]
+GOOD_ROW = ["pilot", "X1", "Pilotaż z arkusza", ID + "practice/energetyk-mof", "bialystok", "bof", "co4energy",
+            "2025-10-01", "2026-06-30", "120000.50"]
+
+
+@pytest.mark.parametrize("media", ["csv", "xlsx"])
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("colour", "zielony", "nieznana kolumna"),        # a column (a property) the template does not know
+    ("start", "31.02.2025", "nie jest datą"),         # a value of the wrong form
+    ("budget_pln", "sto tysięcy", "nie jest liczbą"),  # a value of the wrong kind
+])
+def test_spreadsheets_refuse_at_the_row_and_column(srv, media, column, value, expected):
+    header, row = list(HEADER), list(GOOD_ROW)
+    if column in header:
+        row[header.index(column)] = value
+    else:
+        header.append(column)
+        row.append(value)
+    if media == "csv":
+        import csv
+        import io
+
+        text = io.StringIO()
+        csv.writer(text).writerows([header, row])
+        body, ctype = text.getvalue().encode(), "text/csv"
+    else:
+        body, ctype = _xlsx([header, row]), XLSX
+    before = store_state(srv)
+    resp = submit(srv, body, srv.tokens["bof"], ctype)
+    assert resp.status_code == 400, resp.text
+    assert store_state(srv) == before
+    errors = resp.json()["details"]["errors"]
+    assert len(errors) == 1, errors
+    assert expected in errors[0]["message"]["pl"] and errors[0]["column"].strip("'") == column
+    assert errors[0]["row"] == (1 if column == "colour" else 2)
+
+
+@pytest.mark.parametrize("media", ["csv", "xlsx"])
+def test_a_valid_spreadsheet_row_stores_every_value(srv, media):
+    row = list(GOOD_ROW)
+    row[2] = f"Pilotaż z arkusza {media}"
+    if media == "csv":
+        body, ctype = (",".join(HEADER) + "\n" + ",".join(row) + "\n").encode(), "text/csv"
+    else:
+        body, ctype = _xlsx([HEADER, row]), XLSX
+    resp = submit(srv, body, srv.tokens["bof"], ctype)
+    assert resp.status_code == 201, resp.text
+    stored = requests.get(resp.json()["links"]["self"], timeout=30,
+                          headers={"Accept": "text/turtle", **auth(srv.tokens["bof"])}).content
+    kept = list(ox.parse(stored, format=ox.RdfFormat.TURTLE))
+    values = {(t.predicate.value, t.object.value) for t in kept}
+    for column, value in zip(HEADER, row, strict=True):
+        if column in {"type", "key"}:
+            continue
+        wanted = {"label_pl": (RDFS_LABEL, value), "practice": (ZIT + "pilotOf", value),
+                  "mof": (ZIT + "pilotLocation", ID + "mof/" + value),
+                  "organisation": (ZIT + "implementedBy", ID + "org/" + value),
+                  "network": (ZIT + "inNetwork", ID + "network/" + value),
+                  "start": (SCHEMA + "startDate", value), "end": (SCHEMA + "endDate", value),
+                  "budget_pln": (SCHEMA + "value", "120000.5")}[column]  # the canonical form of 120000.50
+        assert wanted in values, (column, sorted(values))
 
 
 def test_a_valid_submission_stores_every_statement_it_sent(srv):
