@@ -320,6 +320,10 @@ def _shape_index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]
                  if isinstance(shapes.value(p, SH.path), URIRef)}
         for cls in shapes.objects(shape, SH.targetClass):
             allowed.setdefault(str(cls), set()).update(paths)
+    # A property with a shape of its own (sh:targetSubjectsOf) is checked wherever it stands.
+    anywhere = {str(p) for p in shapes.objects(None, SH.targetSubjectsOf)}
+    for paths in allowed.values():
+        paths |= anywhere
     datatypes: dict[str, set[str]] = {}
     names: dict[str, tuple[str, str]] = {}
     for prop in set(shapes.subjects(SH.path, None)):
@@ -375,7 +379,11 @@ def lexical_ok(text: str, datatype: str) -> bool:
     if local == "decimal":
         return bool(_DECIMAL.fullmatch(text))
     if local in {"integer", "nonNegativeInteger", "positiveInteger"}:
-        return bool(_INTEGER.fullmatch(text)) and (local == "integer" or int(text) >= (local == "positiveInteger"))
+        if not _INTEGER.fullmatch(text):
+            return False
+        zero = not text.lstrip("+-").strip("0")  # no int(): a 10,000-digit text is no reason for an error
+        negative = text.startswith("-") and not zero
+        return local == "integer" or (not negative and not (local == "positiveInteger" and zero))
     if local == "boolean":
         return text in {"true", "false", "1", "0"}
     return True
@@ -396,6 +404,11 @@ def _form_kind(datatypes: frozenset[str]) -> str:
     if datatypes == {XSD + "boolean"}:
         return "boolean"
     return "number"
+
+
+def _text_key(terms: tuple[Node, ...]) -> tuple[str, ...]:
+    """Sort by text: rdflib cannot order literals of some different datatypes (a TypeError)."""
+    return tuple(t.n3() if isinstance(t, Literal) else str(t) for t in terms)
 
 
 def value_results(data: Graph, focus: set[Node]) -> tuple[list[Result], set[tuple[Node, Node, Node]]]:
@@ -422,7 +435,7 @@ def value_results(data: Graph, focus: set[Node]) -> tuple[list[Result], set[tupl
         results.append(Result(focus_node=str(s), path=p, value=_term_text(o), severity="Violation",
                               component=component, shape=None, message_pl=pl, message_en=en))
 
-    for s, p, o in sorted(data):
+    for s, p, o in sorted(data, key=_text_key):
         if s not in focus:
             continue
         pred = str(p)
@@ -458,7 +471,7 @@ def value_results(data: Graph, focus: set[Node]) -> tuple[list[Result], set[tupl
             continue
         permitted = set(IGNORED_PROPERTIES).union(*(allowed.get(c, frozenset()) for c in supers))
         shown = next((t for t in sorted(types) if t in allowed), sorted(types)[0])
-        for p, o in sorted(data.predicate_objects(s)):
+        for p, o in sorted(data.predicate_objects(s), key=_text_key):
             pred = str(p)
             if pred in permitted or (s, p, o) in withheld:
                 continue

@@ -63,9 +63,10 @@ def assert_refused(resp: requests.Response, code: str) -> None:
     assert "nic nie zapisano" in body["details"]["summary"]["pl"]
 
 
-def practice_with(extra: str) -> str:
-    """The valid test practice with one more statement (``extra``, about the practice) in it."""
-    return PRACTICE.replace("    dcterms:created", f"    {extra} ;\n    dcterms:created", 1)
+def practice_and_note(extra: str) -> str:
+    """The valid test practice and an untyped note beside it that says ``extra``: a practice may hold only
+    the properties its shape gives it (closed shapes for submissions), an untyped node any property."""
+    return PRACTICE + f"\n[] {extra} .\n"
 
 
 def nested(open_: str, close: str, inner: str, levels: int) -> str:
@@ -116,7 +117,7 @@ def test_deep_turtle_under_other_media_types_is_413(srv, content_type):
 
 def test_nesting_within_the_limit_is_accepted(srv):
     inner = nested("[ <https://example.org/p> ", " ]", "1", DEPTH - 4)
-    resp = submit(srv, practice_with(f"<https://example.org/p> {inner}"))
+    resp = submit(srv, practice_and_note(f"<https://example.org/p> {inner}"))
     assert resp.status_code == 201, resp.text[:500]
 
 
@@ -125,7 +126,7 @@ def test_brackets_in_strings_comments_and_iris_do_not_count(srv):
     extra = (f'rdfs:comment """{many}\n{many}"""@pl , "{many}"@en , \'\'\'{many}\'\'\'@de ;\n'
              f"    # {many}\n"
              f"    <https://example.org/p> <https://example.org/a(b)c?d=((e>")
-    resp = submit(srv, practice_with(extra))
+    resp = submit(srv, practice_and_note(extra))
     assert resp.status_code == 201, resp.text[:500]
 
 
