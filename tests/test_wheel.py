@@ -72,7 +72,8 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request)
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("zitkg/web/vendor/leaflet/dist/leaflet.js", "zitkg/web/vendor/cytoscape/dist/cytoscape.min.js",
                      "zitkg/web/vendor/@zazuko/yasgui/build/yasgui.min.js",
-                     "zitkg/web/vendor/swagger-ui-dist/swagger-ui-bundle.js"):
+                     "zitkg/web/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+                     "zitkg/web/vendor/tom-select/dist/js/tom-select.complete.min.js"):
         assert expected in names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
@@ -87,7 +88,8 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request)
                                    "--port", str(port)], cwd=outside, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server)
-        pages = {"/map": "L", "/id/org/bof": "cytoscape", "/sparql": "Yasgui", "/api/": "SwaggerUIBundle"}
+        pages = {"/map": "L", "/id/org/bof": "cytoscape", "/sparql": "Yasgui", "/api/": "SwaggerUIBundle",
+                 "/submit": "TomSelect"}
         # pytest-playwright's session browser: a second sync Playwright in the same run is not allowed
         page = request.getfixturevalue("browser").new_page()
         try:
