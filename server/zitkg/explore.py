@@ -15,6 +15,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -61,6 +62,7 @@ NETWORK_COLOURS = ("#6a3d9a", "#1b7837", "#c51b7d", "#01665e", "#8c510a", "#2166
 
 # --- text folding -------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Lower case without diacritics ("Efektywność" and "EFEKTYWNOSC" fold to the same text)."""
     text = text.replace("ł", "l").replace("Ł", "L")
