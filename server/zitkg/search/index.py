@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -29,7 +29,7 @@ from zitkg.search import morphology as morph
 
 log = logging.getLogger("zitkg.search")
 
-SCHEMA = "zitkg-search-3"
+SCHEMA = "zitkg-search-4"
 # bm25 weights of the columns: names, alternative names, descriptions.
 WEIGHTS = (10.0, 6.0, 1.0)
 MAX_HITS = 5000
@@ -44,9 +44,11 @@ class Document:
     tier: int  # 0 main kinds, 1 others, 2 budget lines, indicator values, memberships
     is_example: bool
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        raw = json.dumps([self.labels, self.alt_labels, self.descriptions, self.tier, self.is_example])
+        """What the index holds of the resource, hashed: a resource is re-indexed when it changes."""
+        raw = "\x1e".join(("\x1f".join(self.labels), "\x1f".join(self.alt_labels), "\x1f".join(self.descriptions),
+                            str(self.tier), str(int(self.is_example))))
         return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
 
 
