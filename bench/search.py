@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -68,23 +69,27 @@ def build(folder: Path) -> dict:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     searcher = SearchService.for_service(service)
-    index = searcher.index_cache.get(service, searcher.base)
-    faceted_s = time.perf_counter() - started
-    searcher.faceted()
-    total_s = time.perf_counter() - started
+    searcher.sync()
+    text_s = time.perf_counter() - started
     index_file = Path(f"{folder}.search") / "index.sqlite"
-    out = {"entries": searcher.file.size(), "faceted_index_s": round(faceted_s, 2),
-           "text_index_s": round(total_s - faceted_s, 2), "build_s": round(total_s, 2),
+    out = {"entries": searcher.file.size(), "text_index_s": round(text_s, 2),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-           "rss_before_mb": round(rss_before, 1), "file_mb": round(index_file.stat().st_size / 2**20, 1),
-           "items": len(index.items)}
+           "rss_before_mb": round(rss_before, 1), "file_mb": round(index_file.stat().st_size / 2**20, 1)}
     # In process, without HTTP: the search itself.
-    samples = []
-    for text in ONE + THREE:
+    for name, texts in (("one_word", ONE), ("three_words", THREE)):
+        samples, found = [], []
+        for _ in range(5):
+            for text in texts:
+                t = time.perf_counter()
+                found.append(len(searcher.find(text).hits))
+                samples.append((time.perf_counter() - t) * 1000)
+        out[f"find_{name}_p50_ms"] = round(statistics.median(samples), 2)
+        out[f"find_{name}_max_ms"] = round(max(samples), 2)
+        out[f"find_{name}_hits"] = sorted(set(found))
+    if os.environ.get("BENCH_FACETED"):  # the faceted index of the pages (explore.py), for comparison
         t = time.perf_counter()
-        searcher.find(text)
-        samples.append((time.perf_counter() - t) * 1000)
-    out["in_process_ms_p50"] = round(statistics.median(samples), 2)
+        out["faceted_items"] = len(searcher.faceted().items)
+        out["faceted_index_s"] = round(time.perf_counter() - t, 2)
     service.close()
     store.close()
     return out
@@ -98,7 +103,8 @@ def scan_query(text: str, n: int = 0) -> str:
     sparql = load_query(resources.queries_dir() / "search.rq").sparql
     literal = json.dumps(text, ensure_ascii=False)
     # A comment of its own per request: the service's answer cache must not answer it.
-    return f"# run {n} {time.time_ns()}\n" + sparql.replace("WHERE {", f'WHERE {{ VALUES (?text ?lang) {{ ({literal} "pl") }}', 1)
+    bound = sparql.replace("WHERE {", f'WHERE {{ VALUES (?text ?lang) {{ ({literal} "pl") }}', 1)
+    return f"# run {n} {time.time_ns()}\n" + bound
 
 
 def timed_get(url: str, params: dict | None, n: int, timeout: float = 60, make=None) -> dict:  # noqa: ANN001
@@ -176,6 +182,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--scan-requests", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-http", action="store_true", help="the index build and in-process search only")
     parser.add_argument("--step", choices=["build", "publish"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,7 +195,7 @@ def main() -> int:
             folder = Path(tmp) / "store"
             row = prepare(size, folder)
 
-            def step(name: str) -> dict:
+            def step(name: str, folder: Path = folder) -> dict:
                 done = subprocess.run([sys.executable, __file__, "--step", name, "--folder", str(folder)],
                                       capture_output=True, text=True, check=False, cwd=ROOT)
                 if done.returncode:
@@ -196,7 +203,8 @@ def main() -> int:
                 return json.loads(done.stdout.strip().splitlines()[-1])
 
             row["build"] = step("build")
-            row["http"] = serve(folder, args.requests, args.scan_requests, Path(tmp) / "server.log")
+            if not args.no_http:
+                row["http"] = serve(folder, args.requests, args.scan_requests, Path(tmp) / "server.log")
             row["publish"] = step("publish")
             results[size] = row
             print(json.dumps({size: row}, indent=1), flush=True)

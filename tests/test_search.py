@@ -252,10 +252,10 @@ def test_a_withdrawn_graph_disappears_and_comes_back(loaded_app):
     store = ext["store"]
     graph = "https://w3id.org/sieci-zit/graph/test-search"
     iri = ox.NamedNode(ID + "practice/test-search-kolibry")
-    store.replace_graphs({graph: [
-        ox.Triple(iri, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(ZIT + "GoodPractice")),
-        ox.Triple(iri, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Liczenie kolibrów", language="pl")),
-    ]})
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    store.replace_graphs({graph: [ox.Triple(iri, rdf_type, ox.NamedNode(ZIT + "GoodPractice")),
+                                  ox.Triple(iri, label, ox.Literal("Liczenie kolibrów", language="pl"))]})
     try:
         def found() -> list[str]:
             return [i["iri"] for i in client.get("/api/search?q=koliber").get_json()["items"]]

@@ -39,7 +39,7 @@ MAIN_KINDS = {"GoodPractice", "Pilot", "Expert", "CooperationNetwork", "Register
 LOW_KINDS = {"BudgetLine", "IndicatorValue", "NetworkMembership", "Membership", "MonetaryAmount", "Milestone"}
 # Words that carry no meaning of their own; dropped from a query that has other words.
 STOPWORDS = {"a", "i", "o", "u", "w", "z", "we", "ze", "na", "do", "od", "po", "dla", "oraz", "lub", "albo", "nie",
-             "sie", "to", "jest", "the", "of", "and", "or", "in", "on", "for", "to", "an", "at", "by", "with"}
+             "sie", "to", "jest", "the", "of", "and", "or", "in", "on", "for", "an", "at", "by", "with"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -332,7 +332,7 @@ def _span(groups: Sequence[Group], texts: Sequence[Any]) -> int:
         events = sorted((p, k) for k, ps in enumerate(positions) for p in ps)
         counts: dict[int, int] = {}
         left = 0
-        for right, (pos, k) in enumerate(events):
+        for pos, k in events:
             counts[k] = counts.get(k, 0) + 1
             while len(counts) == len(groups):
                 best = min(best, pos - events[left][0] + 1)
