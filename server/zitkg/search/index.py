@@ -74,6 +74,13 @@ CREATE TABLE vocab(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
+def _diff(have: Mapping[str, str], documents: Mapping[str, Document]) -> tuple[list[str], list[Document]]:
+    """(IRIs whose entry must go, documents to write) to turn the digests ``have`` into ``documents``."""
+    gone = [iri for iri, digest in have.items() if iri not in documents or documents[iri].digest != digest]
+    new = [d for iri, d in documents.items() if have.get(iri) != d.digest]
+    return gone, new
+
+
 def _count(counts: dict[str, int], texts: Iterable[str], step: int) -> None:
     """Add ``step`` per folded word of the texts to ``counts`` (the vocabulary of suggestions)."""
     for text in texts:
@@ -137,12 +144,12 @@ class IndexFile:
                 if self._conn is not None:
                     self._conn.close()
                 self._conn = self._fresh(":memory:")
-                self._write(self._conn, documents, ())
+                self._write(self._conn, documents)
             return
         tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         conn = self._fresh(tmp)
         try:
-            self._write(conn, documents, ())
+            self._write(conn, documents)
         finally:
             conn.close()
         with self._lock:
@@ -169,23 +176,29 @@ class IndexFile:
             return dict(self.conn.execute("SELECT iri, digest FROM docs"))
 
     def sync(self, documents: Mapping[str, Document]) -> tuple[int, int]:
-        """Bring the index in step with these documents; (rows removed, rows written)."""
+        """Bring the index in step with these documents; (rows removed, rows written).
+
+        The difference is taken again inside the write transaction: another web worker sharing the file
+        may have written the same change meanwhile (then nothing is left to do).
+        """
         with self._lock:
             have = self.digests()
-            gone = [iri for iri, digest in have.items() if documents.get(iri) is None or
-                    documents[iri].digest != digest]
-            new = [d for iri, d in documents.items() if have.get(iri) != d.digest]
+            if not have and self.path is not None and documents:  # a first build: a whole new file
+                self._replace_with(list(documents.values()))
+                return 0, len(documents)
+            gone, new = _diff(have, documents)
             if not gone and not new:
                 return 0, 0
-            if not have and self.path is not None:  # a first build: a whole new file
-                self._replace_with(list(documents.values()))
-            else:
-                self._write(self.conn, new, gone)
-            return len(gone), len(new)
+            return self._write(self.conn, documents)
 
-    def _write(self, conn: sqlite3.Connection, documents: Sequence[Document], gone: Sequence[str]) -> None:
+    def _write(self, conn: sqlite3.Connection, wanted: Mapping[str, Document] | Sequence[Document],
+               ) -> tuple[int, int]:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if isinstance(wanted, Mapping):
+                gone, documents = _diff(dict(conn.execute("SELECT iri, digest FROM docs")), wanted)
+            else:
+                gone, documents = [], list(wanted)
             counts: dict[str, int] = {}
             raw: set[str] = set()
             for iri in gone:
@@ -215,6 +228,7 @@ class IndexFile:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        return len(gone), len(documents)
 
     @staticmethod
     def _add_forms(conn: sqlite3.Connection, raw: set[str]) -> None:
