@@ -324,3 +324,18 @@ def test_every_message_a_submitter_can_meet_is_in_plain_words():
                 problems.append(f"{node}: {text}")
     assert not problems, "\n".join(sorted(problems))
     assert RDFS  # the shapes were read
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_every_field_description_of_the_forms_is_in_plain_words(lang):
+    import re
+
+    from zitkg import forms
+
+    problems = []
+    for cls in forms.SUBMITTABLE:
+        form = forms.build_form(cls, lang, lambda classes: [])
+        for f in [*form.fields, *(s for f in form.fields for s in f.subfields)]:
+            if re.search(r"\b(zit|schema|dcterms|skos|rdfs|foaf|org|xsd|id):\w|@(pl|en)\b|id/scheme", f.description):
+                problems.append(f"{cls} {f.key}: {f.description}")
+    assert not problems, "\n".join(problems)

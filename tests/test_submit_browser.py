@@ -130,7 +130,7 @@ def test_a_pilot_with_budget_and_results_the_draft_survives_a_reload(ui: Page, u
     budget.locator("input[id^='in-budget-value']").fill("120000,50")
     ui.get_by_role("button", name="Dodaj: wynik").click()
     result = ui.locator(".field[data-path$='#result'] .row").first
-    pick(ui, ".field[data-path$='#result'] .row:nth-child(1) .field[data-path$='#indicator']", "")
+    pick(ui, ".field[data-path$='#result'] .row:nth-child(1) .field[data-path$='#indicator']", "Uniknięta emisja")
     result.locator("input[id^='in-result-value']").fill("42")
     result.locator("input[id^='in-result-unitcode']").fill("C62")
     result.locator("input[id^='in-result-date']").fill("2026-03-31")

@@ -119,6 +119,25 @@ def _widget(f: Field) -> tuple[str, str | None] | None:
     return "text", None
 
 
+def _named(options: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """Options whose label is their IRI get the vocabulary's name (indicators have skos:prefLabel only)."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDFS, SKOS
+
+    from zitkg.validation import vocabulary_graph
+
+    vocab = vocabulary_graph()
+    out = []
+    for iri, label in options:
+        if label == iri:
+            names = [o for p in (SKOS.prefLabel, RDFS.label) for o in vocab.objects(URIRef(iri), p)
+                     if isinstance(o, Literal)]
+            chosen = [n for n in names if n.language == lang] or names
+            label = str(chosen[0]) if chosen else label
+        out.append((iri, label))
+    return sorted(out, key=lambda pair: pair[1].lower())
+
+
 def submittable(lang: str) -> list[tuple[str, str]]:
     """(class local name, label) of every class the form offers."""
     entries = {e.iri: e for e in codebook(lang)}
@@ -154,7 +173,7 @@ def _fields(shape_class: str, lang: str, options: Callable[[list[str]], list[tup
                                           or f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in PROGRAMME_ONLY)):
             continue  # a nested record is named after its parent; programme-only fields are not offered
         widget, datatype = chosen
-        allowed = list(f.allowed) or (options(f.classes) if widget == "select" else [])
+        allowed = list(f.allowed) or (_named(options(f.classes), lang) if widget == "select" else [])
         if widget == "select" and not allowed:
             widget = "text"
         key = prefix + slug(f.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1])

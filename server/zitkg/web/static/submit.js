@@ -74,7 +74,7 @@
   function syncGroup(group) {
     var single = group.dataset.multiple !== "true";
     var count = group.querySelector(".rows").children.length;
-    group.querySelector(".add-row").hidden = single && count >= 1;
+    group.querySelector(".add-row").style.display = single && count >= 1 ? "none" : "";
   }
   function resetGroups() {
     form.querySelectorAll(".field.group").forEach(function (group) {
