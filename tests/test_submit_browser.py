@@ -207,7 +207,7 @@ def test_credit_for_another_organisation_waits_for_its_confirmation_in_the_brows
     expect(row).to_contain_text("Czeka na potwierdzenie przez")
     expect(row).to_contain_text("Opolsk")
     row.get_by_role("button", name="Opublikuj").click()
-    expect(ui.locator("#token-status")).to_contain_text("jeszcze go nie potwierdziła")
+    expect(ui.locator("#token-status")).to_contain_text("organizację Stowarzyszenie Aglomeracja Opolska, która jeszcze")
     shot(ui, "review-waiting")
     # Opolska confirms on the same page with its own token
     use_token(ui, token(ui_server, "org/aglomeracja-opolska"))

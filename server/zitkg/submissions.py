@@ -705,15 +705,17 @@ class Submissions:
             override = self._four_eyes(submission, account, "publish")
             if submission.unconfirmed:
                 names = ", ".join(submission.unconfirmed)
+                name_pl = ", ".join(self.label(o, "pl") for o in submission.unconfirmed)
+                name_en = ", ".join(self.label(o, "en") for o in submission.unconfirmed)
                 raise Conflict(
                     f"this submission credits {names}, which has not confirmed it yet",
                     hint="the organisation named as originator or implementer confirms with "
                          "POST /api/submissions/<id>/confirm",
                     details={"waitingFor": list(submission.unconfirmed), "summary": {
-                        "pl": f"Zgłoszenie wskazuje jako autora lub realizatora organizację {names}, która jeszcze "
-                              "go nie potwierdziła. Można je opublikować po jej potwierdzeniu.",
-                        "en": f"The submission names {names} as originator or implementer, which has not confirmed "
-                              "it yet. It can be published once that organisation confirms.",
+                        "pl": f"Zgłoszenie wskazuje jako autora lub realizatora organizację {name_pl}, która "
+                              "jeszcze go nie potwierdziła. Można je opublikować po jej potwierdzeniu.",
+                        "en": f"The submission names {name_en} as originator or implementer, which has not "
+                              "confirmed it yet. It can be published once that organisation confirms.",
                     }})
             review = [
                 f"<{submission.iri}> <{ZIT}publishedBy> <{account.organisation}>",
@@ -744,6 +746,13 @@ class Submissions:
             self.store.publish_graphs([submission.graph, PROVENANCE_GRAPH], unpublish=unpublish,
                                       extra_update=" ;\n".join(updates))
         return self.get(sid)
+
+    def label(self, iri: str, lang: str) -> str:
+        """An organisation's name in a language (its IRI when the store has none)."""
+        names = {q.object.language: q.object.value for q in self.store.quads(
+            ox.NamedNode(iri), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None)
+            if isinstance(q.object, ox.Literal)}
+        return names.get(lang) or names.get("pl") or next(iter(names.values()), iri)
 
     def confirm(self, sid: str, account: Account) -> Submission:
         """The credited organisation (any of its tokens) confirms the role a submission gives it."""
