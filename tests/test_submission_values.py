@@ -335,7 +335,8 @@ def test_every_field_description_of_the_forms_is_in_plain_words(lang):
     problems = []
     for cls in forms.SUBMITTABLE:
         form = forms.build_form(cls, lang, lambda classes: [])
-        for f in [*form.fields, *(s for f in form.fields for s in f.subfields)]:
-            if re.search(r"\b(zit|schema|dcterms|skos|rdfs|foaf|org|xsd|id):\w|@(pl|en)\b|id/scheme", f.description):
-                problems.append(f"{cls} {f.key}: {f.description}")
+        for field in [*form.fields, *(sub for f in form.fields for sub in f.subfields)]:
+            if re.search(r"\b(zit|schema|dcterms|skos|rdfs|foaf|org|xsd|id):\w|@(pl|en)\b|id/scheme",
+                         field.description):
+                problems.append(f"{cls} {field.key}: {field.description}")
     assert not problems, "\n".join(problems)

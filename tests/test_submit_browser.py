@@ -13,18 +13,15 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from test_ui_browser import (  # noqa: F401 (fixtures)
-    ID,
-    axe,
-    base_url,
-    browser_context_args,
-    browser_type_launch_args,
-    go,
-    shot,
-    token,
-    ui,
-    ui_server,
-)
+import test_ui_browser as shared
+from test_ui_browser import axe, go, shot, token
+
+# The browser fixtures of the workbench tests (Debian's chromium, a server of its own, local requests only).
+browser_type_launch_args = shared.browser_type_launch_args
+browser_context_args = shared.browser_context_args
+base_url = shared.base_url
+ui_server = shared.ui_server
+ui = shared.ui
 
 pytestmark = pytest.mark.browser
 ZIT = "https://w3id.org/sieci-zit/ontology#"
@@ -184,7 +181,8 @@ def test_a_pilot_with_budget_and_results_the_draft_survives_a_reload(ui: Page, u
     sid = re.search(r"[0-9a-f]{16}", ui.locator("#form-messages .ok").inner_text()).group(0)
     stored = requests.get(f"{ui_server.url}/api/submissions/{sid}", timeout=30,
                           headers={"Authorization": f"Bearer {secret}", "Accept": "text/turtle"}).text
-    for fragment in ("<https://schema.org/value> 120000.5 ;", "TNE", "2026-03-31", '"2025-10"^^', '"2026"^^', "Budżet: Pilotaż oświetlenia"):
+    for fragment in ("<https://schema.org/value> 120000.5 ;", "TNE", "2026-03-31", '"2025-10"^^', '"2026"^^',
+                     "Budżet: Pilotaż oświetlenia"):
         assert fragment in stored, stored
     ui.get_by_role("link", name="Polski").click()
 
@@ -207,7 +205,8 @@ def test_credit_for_another_organisation_waits_for_its_confirmation_in_the_brows
     expect(row).to_contain_text("Czeka na potwierdzenie przez")
     expect(row).to_contain_text("Opolsk")
     row.get_by_role("button", name="Opublikuj").click()
-    expect(ui.locator("#token-status")).to_contain_text("organizację Stowarzyszenie Aglomeracja Opolska, która jeszcze")
+    expect(ui.locator("#token-status")).to_contain_text(
+        "organizację Stowarzyszenie Aglomeracja Opolska, która jeszcze")
     shot(ui, "review-waiting")
     # Opolska confirms on the same page with its own token
     use_token(ui, token(ui_server, "org/aglomeracja-opolska"))

@@ -272,7 +272,8 @@ OWL = "http://www.w3.org/2002/07/owl#"
 # itself, and the consent a person's record gives for its contact fields.
 IGNORED_PROPERTIES = frozenset({str(RDF.type), ZIT + "consentedField"})
 _CLASS_TYPES = {URIRef(OWL + "Class"), RDFS.Class}
-_PROPERTY_TYPES = {URIRef(OWL + n) for n in ("ObjectProperty", "DatatypeProperty", "AnnotationProperty")} | {RDF.Property}
+_PROPERTY_TYPES = {URIRef(OWL + n) for n in ("ObjectProperty", "DatatypeProperty", "AnnotationProperty")}
+_PROPERTY_TYPES.add(RDF.Property)
 
 
 @lru_cache(maxsize=1)
