@@ -128,7 +128,7 @@ def test_home_shows_the_five_networks(ui: Page) -> None:
 
 def test_search_without_polish_letters_and_downloads_as_filtered(ui: Page) -> None:
     go(ui, "/search")
-    ui.get_by_label("Tekst w nazwach i opisach").fill("efektywnosc energetyczna")
+    ui.get_by_label("Słowa w nazwach i opisach").fill("efektywnosc energetyczna")
     ui.get_by_role("button", name="Szukaj", exact=True).click()
     results = ui.locator("ol.results > li")
     expect(results.filter(has_text="Wspólny energetyk MOF – efektywność energetyczna budynków publicznych").first
