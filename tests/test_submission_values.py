@@ -340,3 +340,11 @@ def test_every_field_description_of_the_forms_is_in_plain_words(lang):
                          field.description):
                 problems.append(f"{cls} {field.key}: {field.description}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_json_ld_key_no_context_defines_is_refused_not_dropped(srv):
+    body = json.dumps({"@context": {"label": "http://www.w3.org/2000/01/rdf-schema#label"},
+                       "@id": "_:p", "@type": ZIT + "GoodPractice", "label": "Praktyka", "opis": "zgubiony"})
+    results = refused(srv, body, "application/ld+json")
+    assert [(r["component"], r["value"]) for r in results] == [("UnknownKey", "opis")], results
+    assert "nie zostałoby zapisane" in results[0]["message"]["pl"]

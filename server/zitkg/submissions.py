@@ -286,8 +286,14 @@ def refuse_lost_iris(doc: Any, base_iri: str) -> None:
     submitter must hear of it instead (a value is stored or refused, never lost).
     """
     base = base_iri + "id/"
-    keys = _iri_keys(doc.get("@context") if isinstance(doc, dict) else None)
+    context = doc.get("@context") if isinstance(doc, dict) else None
+    keys = _iri_keys(context)
+    parts = [p for p in (context if isinstance(context, list) else [context]) if isinstance(p, dict)]
+    vocab = any("@vocab" in p for p in parts) or any(not isinstance(p, dict) for p in (
+        context if isinstance(context, list) else [context]) if p is not None)
+    terms = {k for p in parts for k in p}
     lost: list[tuple[str, str]] = []
+    unknown: list[str] = []
 
     def walk(node: Any, key: str | None) -> None:
         if isinstance(node, list):
@@ -297,6 +303,9 @@ def refuse_lost_iris(doc: Any, base_iri: str) -> None:
             for k, v in node.items():
                 if k == "@context":
                     continue
+                if not vocab and not k.startswith("@") and ":" not in k and k not in terms:
+                    unknown.append(k)  # a key no context defines: a JSON-LD processor drops it
+                    continue
                 if k == "@id" and isinstance(v, str) and not _valid_iri(v, base):
                     lost.append((key or "@id", v))
                 else:
@@ -305,9 +314,17 @@ def refuse_lost_iris(doc: Any, base_iri: str) -> None:
             lost.append((key, node))
 
     walk(doc, None)
-    if not lost:
+    if not lost and not unknown:
         return
     results = tuple(
+        validation.Result(
+            focus_node="", path=None, value=key, severity="Violation", component="UnknownKey", shape=None,
+            message_pl=f"Pole „{key}” nie jest określone w kontekście JSON-LD i nie zostałoby zapisane. Użyj "
+                       "kontekstu /context.jsonld albo pełnego adresu właściwości.",
+            message_en=f"The field “{key}” is defined by no JSON-LD context and would not be stored. Use the "
+                       "context /context.jsonld or the property's full address.",
+        ) for key in sorted(set(unknown))[:MAX_LISTED]
+    ) + tuple(
         validation.Result(
             focus_node="", path=_expand_key(key), value=value, severity="Violation", component="NotAnIri",
             shape=None,
@@ -319,11 +336,14 @@ def refuse_lost_iris(doc: Any, base_iri: str) -> None:
     )
     report = validation.Report(conforms=False, results=results, graph=Graph())
     details = report.to_dict()
+    count = len(lost) + len(set(unknown))
     details["summary"] = {
-        "pl": f"{len(lost)} wartość(i) nie jest adresem i nie zostałaby zapisana; nic nie zapisano.",
-        "en": f"{len(lost)} value(s) are not addresses and would not be stored; nothing was stored.",
+        "pl": f"{count} wartość(i) nie zostałaby zapisana (nie jest adresem albo pole nie jest określone); "
+              "nic nie zapisano.",
+        "en": f"{count} value(s) would not be stored (not an address, or a field no context defines); "
+              "nothing was stored.",
     }
-    raise Unprocessable(f"{len(lost)} value(s) are not valid IRIs and would be lost; nothing was stored",
+    raise Unprocessable(f"{count} value(s) would be lost (invalid IRIs or undefined keys); nothing was stored",
                         report, details)
 
 
