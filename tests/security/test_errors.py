@@ -56,7 +56,6 @@ ECHOES = {
     "unknown query parameter": ("/api/queries/pilots-by-theme/results", {HUGE: "1"}),
     "linked-data path": ("/id/" + HUGE, {}),
     "linked-data path that is no IRI": ("/id/" + HUGE + " " + HUGE, {}),
-    "SPARQL format": ("/sparql", {"query": "ASK {}", "format": HUGE}),
     "SPARQL syntax": ("/sparql", {"query": "SELECT " + HUGE}),
     "SPARQL timeout": ("/sparql", {"query": "ASK {}", "timeout": HUGE}),
     "catalog profile": ("/catalog", {"profile": HUGE}),
