@@ -328,7 +328,9 @@ PAGES = [
     ("entity", "/id/org/bof", None, ("javascript", "vbscript", "file", "property-value"), "#graph[data-nodes]"),
     ("entity-of-network", "/id/network/co4energy", None, ("comment-newline",), "main h1"),
     ("search", "/search?q=Bialostockiego", None, (), "ol.results > li"),
-    ("question", "/questions/search?text=XSS", None, ("javascript",), "table.answer tbody tr"),
+    # the search question indexes the resources under {base}id/ only; the neighbourhood shows every link
+    ("question", "/questions/neighbourhood?resource=" + ID + "org/bof", None, ("javascript",),
+     "table.answer tbody tr"),
     ("question-pilots", "/questions/pilots-by-theme?theme=" + ID + "theme/energy-efficiency", None, ("pilot",),
      "table.answer tbody tr"),
     ("matrix-cell", f"/matrix/cell?organisation={ID}org/bof&theme={ID}theme/energy-efficiency", None,
