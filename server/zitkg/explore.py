@@ -173,7 +173,8 @@ SELECT DISTINCT ?x ?facet ?v WHERE {
   } UNION {
     BIND("voivodeship" AS ?facet)
     { ?x zit:inVoivodeship ?v }
-    UNION { ?x (zit:pilotLocation|zit:activityLocation|zit:coordinatesArea|^zit:coordinatedBy|zit:originator)/zit:inVoivodeship ?v }
+    UNION { ?x (zit:pilotLocation|zit:activityLocation|zit:coordinatesArea|^zit:coordinatedBy|zit:originator)
+              /zit:inVoivodeship ?v }
     UNION { ?x org:hasPrimarySite/zit:municipality/zit:inVoivodeship ?v }
     UNION { ?pilot zit:pilotOf ?x ; zit:pilotLocation/zit:inVoivodeship ?v }
     UNION { ?x a zit:Voivodeship BIND(?x AS ?v) }
@@ -473,7 +474,8 @@ def networks_overview(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 _PLACES = PREFIXES + """
 SELECT ?x ?kind ?mof ?wkt WHERE {
-  { ?x a/rdfs:subClassOf* zit:ZITAssociation ; zit:coordinatesArea|^zit:coordinatedBy ?mof . BIND("association" AS ?kind) }
+  { ?x a/rdfs:subClassOf* zit:ZITAssociation ; zit:coordinatesArea|^zit:coordinatedBy ?mof .
+    BIND("association" AS ?kind) }
   UNION { ?x a zit:FunctionalUrbanArea BIND(?x AS ?mof) BIND("mof" AS ?kind) }
   UNION { ?x a zit:Pilot ; zit:pilotLocation ?mof . BIND("pilot" AS ?kind) }
   ?mof geo:hasGeometry/geo:asWKT ?wkt .

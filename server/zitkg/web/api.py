@@ -107,9 +107,6 @@ def _format(definition: QueryDefinition) -> tuple[str, str]:
     return key, offered[key]
 
 
-describe_geo = has_geometry  # web/ui.py's name for it, until that module imports has_geometry itself
-
-
 def _int_arg(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:

@@ -395,12 +395,12 @@ def question_page(qid: str) -> Response:
 
 
 def _downloads(definition: QueryDefinition, params: dict[str, str], lang: str) -> list[tuple[str, str]]:
-    from zitkg.web.api import describe_geo
+    from zitkg.queries import has_geometry
 
     if definition.form in {"CONSTRUCT", "DESCRIBE"}:
         formats = ["turtle", "jsonld", "ntriples"]
     else:
-        formats = ["csv", "json", "tsv"] + (["geojson"] if describe_geo(definition) else [])
+        formats = ["csv", "json", "tsv"] + (["geojson"] if has_geometry(definition) else [])
     return [(f, url_for("api.query_results", qid=definition.id, format=f, lang=lang, **params)) for f in formats]
 
 
