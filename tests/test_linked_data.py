@@ -136,6 +136,6 @@ def test_codebook_covers_every_shaped_class_and_field(web):
             path = shapes.value(prop, SH.path)
             if isinstance(path, URIRef):
                 assert str(path) in page, path
-    assert "Praktyka musi mieć co najmniej jeden obszar tematyczny" in page
+    assert "Wybierz co najmniej jeden obszar tematyczny praktyki z listy." in page
     english = web.get("/codebook?lang=en").get_data(as_text=True)
-    assert "A practice must have at least one thematic area" in english
+    assert "Choose at least one thematic area of the practice from the list." in english
