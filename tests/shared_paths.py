@@ -13,6 +13,7 @@ per missing thing at the end of the run.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,6 +36,19 @@ def missing(what: str, how: str, *, module: bool = False) -> NoReturn:
     if in_ci():
         pytest.fail(message + " - CI must run everything", pytrace=False)
     pytest.skip(message, allow_module_level=module)
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    return shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def chromium_launch_args() -> dict:
+    """Debian's chromium with the headless flags from TOOLING.md (Playwright downloads no browser here)."""
+    return {"executable_path": chromium_path(), "args": list(CHROMIUM_FLAGS)}
 
 
 def find_shared() -> Path | None:

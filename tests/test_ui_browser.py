@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import RunningServer, start_server, stop_server
-from shared_paths import missing
+from shared_paths import chromium_launch_args, missing
 
 pytest.importorskip("playwright")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,12 +38,7 @@ ID = "https://w3id.org/sieci-zit/id/"
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
-    """Debian's chromium with the headless flags from TOOLING.md (Playwright downloads no browser here)."""
-    return {
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    }
+    return chromium_launch_args()
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from shared_paths import chromium_launch_args
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,16 +45,9 @@ def test_wheel_ships_the_data_and_runs_outside_the_checkout(tmp_path):
     assert len(json.loads(result.stdout)["results"]["bindings"]) == 5
 
 
-def _launch_args() -> dict:
-    return {"executable_path": shutil.which("chromium") or "/usr/bin/chromium",
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
-    """Debian's chromium for pytest-playwright (it downloads no browser here), as in test_ui_browser.py."""
-    return _launch_args()
+    return chromium_launch_args()
 
 
 @pytest.mark.wheel
@@ -64,7 +58,7 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request)
     from conftest import free_port, wait_until_up
     from shared_paths import missing
 
-    if not Path(_launch_args()["executable_path"]).exists():
+    if not Path(chromium_launch_args()["executable_path"]).exists():
         missing("browser tests", "apt-get install chromium; .ci/run does")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)

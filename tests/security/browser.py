@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared_paths import missing
+from shared_paths import chromium_launch_args, missing
 
 pytest.importorskip("playwright")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -30,11 +30,7 @@ WIDTHS = (1366, 390)
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
-    return {
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    }
+    return chromium_launch_args()
 
 
 @pytest.fixture(scope="session")
