@@ -21,7 +21,6 @@ from zitkg.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
 from zitkg.privacy import PRIVATE_GRAPH_SUFFIX
 from zitkg.store import GRAPH_BASE, INSERT_CHUNK, SKOLEM_BASE, GraphStore, skolemise
 
-DEFAULT = None  # the store's default graph
 RDF_MEDIA = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/x-turtle": ox.RdfFormat.TURTLE,

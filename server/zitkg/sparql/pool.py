@@ -32,6 +32,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from zitkg import errors
 from zitkg.errors import (
     QueryEvaluationError,
     QuerySyntaxError,
@@ -53,7 +54,6 @@ _warned_no_isolation = False
 class WorkerLimits:
     isolate_network: bool = True  # False only when SERVICE has allow-listed hosts to reach
     memory_bytes: int = 0  # address space a worker may add to what it inherits; 0: no ceiling
-    max_answer_bytes: int = 0  # 0: none (the request carries its own cap too)
 
 
 def _vm_size() -> int:
@@ -242,8 +242,7 @@ class Admission:
 
 
 def _refusal(name: str, message: str, hint: str | None, details: Any) -> ZitkgError:
-    from zitkg import errors
-
+    """The worker's refusal (sent as data, by class name) raised again as the same error here."""
     cls = getattr(errors, name, None)
     if not (isinstance(cls, type) and issubclass(cls, ZitkgError)):
         cls = ZitkgError

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import platform
 import struct
 
@@ -88,25 +87,3 @@ def isolate() -> str:
     if _seccomp_deny_inet():
         return "seccomp"
     return ""
-
-
-def can_connect(host: str = "127.0.0.1", port: int = 9) -> bool:
-    """Whether this process can open an internet socket and try a connection (used by the self-check)."""
-    import socket
-
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.settimeout(0.5)
-            sock.connect_ex((host, port))
-    except OSError:
-        return False
-    return True
-
-
-if __name__ == "__main__":  # pragma: no cover - a manual check: python -m zitkg.sparql.sandbox
-    pid = os.fork()
-    if pid == 0:
-        mechanism = isolate()
-        print(mechanism or "none", "-> can connect:", can_connect())
-        os._exit(0)
-    os.waitpid(pid, 0)

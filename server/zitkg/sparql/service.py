@@ -181,7 +181,7 @@ class SparqlService:
             structure = _TRUSTED  # one triple pattern, by an allow-list grammar: nothing to call, no FROM
         if structure is None:
             structure = without_guarded_keywords(sparql)
-        if structure is None and not getattr(self.pool, "checks_in_worker", False):
+        if structure is None and not self.pool.checks_in_worker:
             structure = analyse_query(sparql, base_iri)  # a remote store: parsed here, under the parse lock
             self.structures.put(known, structure)
         try:
@@ -193,7 +193,7 @@ class SparqlService:
                 planned = plan(request, structure, policy)
                 if planned.union_default and self.store.public_union and is_bounded_lookup(sparql):
                     answer = self._run_here(planned)
-                elif getattr(self.pool, "checks_in_worker", False):
+                elif self.pool.checks_in_worker:
                     answer, _ = self.pool.run(planned, limit, None, client)
                 else:
                     answer = self.pool.run(planned, limit)
@@ -225,7 +225,7 @@ class SparqlService:
             max_rows=self.settings.max_rows, max_bytes=self.settings.max_answer_bytes, base_iri=base_iri,
             declares_dataset=structure.declares_dataset,
         )
-        if not getattr(self.pool, "checks_in_worker", False):
+        if not self.pool.checks_in_worker:
             return self.pool.run(request, limit)
         try:
             with self.store.lock:

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
 from zitkg import graphstore
-from zitkg.errors import BadRequest, Forbidden, ZitkgError
+from zitkg.errors import BadRequest, Forbidden
 from zitkg.graphstore import Target
 from zitkg.rdf_limits import check_depth
 from zitkg.sparql import results
@@ -134,8 +134,5 @@ def change_publication() -> Response:
     graphs = request.args.getlist("graph")
     if not graphs:
         raise BadRequest("name the graphs with ?graph=IRI (repeatable)")
-    try:
-        now = graphstore.publish(_ext()["store"], graphs, unpublish=request.method == "DELETE")
-    except ZitkgError:
-        raise
+    now = graphstore.publish(_ext()["store"], graphs, unpublish=request.method == "DELETE")
     return current_app.json.response({"published": now})
