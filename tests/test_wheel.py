@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,23 +17,33 @@ from shared_paths import chromium_launch_args
 REPO = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Installed:
+    site: Path  # where the wheel was installed (pip --target), outside the checkout
+    names: frozenset[str]  # the files in the wheel
+    env: dict[str, str]  # an environment that imports zitkg from ``site`` only
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Installed:
+    """The wheel, built once for the module and installed outside the checkout."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp), str(REPO)], check=True, capture_output=True)
+    wheel = next(tmp.glob("zitkg-*.whl"))
+    site = tmp / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}, "PYTHONPATH": str(site)}
+    return Installed(site, frozenset(zipfile.ZipFile(wheel).namelist()), env)
+
+
 @pytest.mark.wheel
-def test_wheel_ships_the_data_and_runs_outside_the_checkout(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(tmp_path.glob("zitkg-*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
+def test_wheel_ships_the_data_and_runs_outside_the_checkout(tmp_path, installed):
+    names, target, env = installed.names, installed.site, installed.env
     for expected in ("zitkg/bundle/ontology/zit.ttl", "zitkg/bundle/shapes/core.ttl",
                      "zitkg/bundle/data/programme.ttl", "zitkg/bundle/queries/networks.rq"):
         assert expected in names
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}, "PYTHONPATH": str(target)}
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     where = subprocess.run([sys.executable, "-c", "import zitkg.resources as r; print(r.bundle_root())"],
@@ -52,7 +63,7 @@ def browser_type_launch_args() -> dict:
 
 @pytest.mark.wheel
 @pytest.mark.browser
-def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request):
+def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request, installed):
     """`pip install` of the wheel and `zitkg serve` outside the checkout: map, graph view and YASGUI load
     their libraries (they used to be read from the checkout's node_modules only)."""
     from conftest import free_port, wait_until_up
@@ -60,19 +71,12 @@ def test_installed_wheel_serves_every_page_with_its_front_end(tmp_path, request)
 
     if not Path(chromium_launch_args()["executable_path"]).exists():
         missing("browser tests", "apt-get install chromium; .ci/run does")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
-    wheel = next(tmp_path.glob("zitkg-*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
+    names, env = installed.names, installed.env
     for expected in ("zitkg/web/vendor/leaflet/dist/leaflet.js", "zitkg/web/vendor/cytoscape/dist/cytoscape.min.js",
                      "zitkg/web/vendor/@zazuko/yasgui/build/yasgui.min.js",
                      "zitkg/web/vendor/swagger-ui-dist/swagger-ui-bundle.js",
                      "zitkg/web/vendor/tom-select/dist/js/tom-select.complete.min.js"):
         assert expected in names
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ZITKG_")}, "PYTHONPATH": str(target)}
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     port = free_port()
